@@ -1,0 +1,295 @@
+// Package config reads the portal's settings from an optional YAML file and the
+// environment (environment wins), and refuses unsafe or malformed combinations
+// before anything starts.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Environment names.
+const (
+	Development = "development"
+	Production  = "production"
+)
+
+// Config is every setting the portal reads. config/portal.example.yaml documents each one.
+type Config struct {
+	Env           string `yaml:"env"`
+	Addr          string `yaml:"addr"`
+	BaseURL       string `yaml:"base_url"`
+	DataDir       string `yaml:"data_dir"`
+	MongoURI      string `yaml:"mongodb_uri"`
+	MongoDatabase string `yaml:"mongodb_database"`
+	SessionSecret string `yaml:"session_secret"`
+	LogLevel      string `yaml:"log_level"`
+	// SeedDemoData fills an empty store with demo partners, contracts and staff.
+	// Development only; production refuses it.
+	SeedDemoData *bool `yaml:"seed_demo_data"`
+
+	SessionIdleTimeout     time.Duration `yaml:"session_idle_timeout"`
+	SessionAbsoluteTimeout time.Duration `yaml:"session_absolute_timeout"`
+
+	// TrustedProxies lists the proxies whose X-Forwarded-For is believed. Empty trusts none.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+
+	// IdentityProviders are the external OpenID Providers people sign in with.
+	// In development, when none is configured, the built-in development provider is used.
+	IdentityProviders []IdentityProvider `yaml:"identity_providers"`
+}
+
+// IdentityProvider is one external OpenID Provider and how its claims map onto portal roles.
+type IdentityProvider struct {
+	Name         string   `yaml:"name"`
+	Issuer       string   `yaml:"issuer"`
+	ClientID     string   `yaml:"client_id"`
+	ClientSecret string   `yaml:"client_secret"`
+	Scopes       []string `yaml:"scopes"`
+	RolesClaim   string   `yaml:"roles_claim"`
+	OrgClaim     string   `yaml:"org_claim"`
+}
+
+// Error names the setting that is wrong, so start-up fails with a message an operator can act on.
+type Error struct {
+	Setting string
+	Problem string
+}
+
+func (e *Error) Error() string { return e.Setting + ": " + e.Problem }
+
+// Load reads the file at path (if path is not empty) and then the environment.
+func Load(path string, getenv func(string) string) (Config, error) {
+	var c Config
+	if path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, &Error{"--config", fmt.Sprintf("cannot read %s: %v", path, err)}
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(raw))
+		dec.KnownFields(true)
+		// An empty file is an empty configuration, not an error.
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+			return Config{}, &Error{"--config", fmt.Sprintf("%s is not valid: %v", path, err)}
+		}
+	}
+	if err := c.applyEnv(getenv); err != nil {
+		return Config{}, err
+	}
+	c.applyDefaults()
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+func (c *Config) applyEnv(getenv func(string) string) error {
+	set := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	set("PORTAL_ENV", &c.Env)
+	set("PORTAL_ADDR", &c.Addr)
+	set("PORTAL_BASE_URL", &c.BaseURL)
+	set("PORTAL_DATA_DIR", &c.DataDir)
+	set("MONGODB_URI", &c.MongoURI)
+	set("MONGODB_DATABASE", &c.MongoDatabase)
+	set("PORTAL_SESSION_SECRET", &c.SessionSecret)
+	set("PORTAL_LOG_LEVEL", &c.LogLevel)
+	if v := getenv("PORTAL_SEED_DEMO_DATA"); v != "" {
+		b, ok := parseBool(v)
+		if !ok {
+			return &Error{"PORTAL_SEED_DEMO_DATA", fmt.Sprintf("must be true or false (got %q)", v)}
+		}
+		c.SeedDemoData = &b
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"PORTAL_SESSION_IDLE_TIMEOUT", &c.SessionIdleTimeout},
+		{"PORTAL_SESSION_ABSOLUTE_TIMEOUT", &c.SessionAbsoluteTimeout},
+	} {
+		if v := getenv(d.name); v != "" {
+			parsed, err := time.ParseDuration(v)
+			if err != nil {
+				return &Error{d.name, fmt.Sprintf("must be a duration such as 30m or 12h (got %q)", v)}
+			}
+			*d.dst = parsed
+		}
+	}
+	if v := getenv("PORTAL_TRUSTED_PROXIES"); v != "" {
+		c.TrustedProxies = strings.Split(v, ",")
+	}
+	if issuer := getenv("PORTAL_OIDC_ISSUER"); issuer != "" {
+		c.IdentityProviders = []IdentityProvider{{
+			Name:         getenv("PORTAL_OIDC_NAME"),
+			Issuer:       issuer,
+			ClientID:     getenv("PORTAL_OIDC_CLIENT_ID"),
+			ClientSecret: getenv("PORTAL_OIDC_CLIENT_SECRET"),
+			RolesClaim:   getenv("PORTAL_OIDC_ROLES_CLAIM"),
+			OrgClaim:     getenv("PORTAL_OIDC_ORG_CLAIM"),
+		}}
+	}
+	return nil
+}
+
+func parseBool(v string) (bool, bool) {
+	switch strings.ToLower(v) {
+	case "true", "1", "yes":
+		return true, true
+	case "false", "0", "no":
+		return false, true
+	}
+	return false, false
+}
+
+func (c *Config) applyDefaults() {
+	if c.Env == "" {
+		c.Env = Development
+	}
+	if c.Addr == "" {
+		if c.Env == Development {
+			// The development provider has well-known passwords: keep it off the network.
+			c.Addr = "localhost:8080"
+		} else {
+			c.Addr = ":8080"
+		}
+	}
+	if c.BaseURL == "" && c.Env == Development {
+		c.BaseURL = "http://localhost:8080"
+	}
+	c.BaseURL = strings.TrimSuffix(c.BaseURL, "/")
+	if c.DataDir == "" {
+		c.DataDir = "data"
+	}
+	if c.MongoDatabase == "" {
+		c.MongoDatabase = "portal"
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	if c.SeedDemoData == nil {
+		seed := c.Env == Development
+		c.SeedDemoData = &seed
+	}
+	if c.SessionIdleTimeout == 0 {
+		c.SessionIdleTimeout = 30 * time.Minute
+	}
+	if c.SessionAbsoluteTimeout == 0 {
+		c.SessionAbsoluteTimeout = 12 * time.Hour
+	}
+	for i := range c.IdentityProviders {
+		p := &c.IdentityProviders[i]
+		p.Issuer = strings.TrimSuffix(p.Issuer, "/")
+		if len(p.Scopes) == 0 {
+			p.Scopes = []string{"openid", "profile", "email"}
+		}
+		if p.RolesClaim == "" {
+			p.RolesClaim = "roles"
+		}
+		if p.OrgClaim == "" {
+			p.OrgClaim = "org"
+		}
+		if p.Name == "" {
+			p.Name = "Sign in"
+		}
+	}
+}
+
+// Validate refuses malformed settings in any mode, and unsafe ones in production.
+func (c *Config) Validate() error {
+	switch c.Env {
+	case Development, Production:
+	default:
+		return &Error{"PORTAL_ENV", fmt.Sprintf("must be %q or %q (got %q)", Development, Production, c.Env)}
+	}
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+		return &Error{"PORTAL_ADDR", fmt.Sprintf("must be host:port or :port (got %q)", c.Addr)}
+	}
+	if c.BaseURL == "" {
+		return &Error{"PORTAL_BASE_URL", "is required in production (the public https address of the portal)"}
+	}
+	base, err := url.Parse(c.BaseURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" || base.Path != "" || base.RawQuery != "" {
+		return &Error{"PORTAL_BASE_URL", fmt.Sprintf("must be an absolute http(s) URL with no path (got %q)", c.BaseURL)}
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		return &Error{"PORTAL_LOG_LEVEL", fmt.Sprintf("must be debug, info, warn or error (got %q)", c.LogLevel)}
+	}
+	if c.SessionIdleTimeout < time.Minute {
+		return &Error{"PORTAL_SESSION_IDLE_TIMEOUT", "must be at least 1m"}
+	}
+	if c.SessionAbsoluteTimeout < c.SessionIdleTimeout {
+		return &Error{"PORTAL_SESSION_ABSOLUTE_TIMEOUT", "must not be shorter than the idle timeout"}
+	}
+	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
+		return &Error{"MONGODB_URI", "must start with mongodb:// or mongodb+srv://"}
+	}
+	if c.SessionSecret != "" && len(c.SessionSecret) < 32 {
+		return &Error{"PORTAL_SESSION_SECRET", "must be at least 32 characters"}
+	}
+	for i, p := range c.IdentityProviders {
+		setting := fmt.Sprintf("identity_providers[%d]", i)
+		u, err := url.Parse(p.Issuer)
+		if p.Issuer == "" || err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			return &Error{setting + ".issuer (PORTAL_OIDC_ISSUER)", fmt.Sprintf("must be the provider's issuer URL (got %q)", p.Issuer)}
+		}
+		if c.Env == Production && u.Scheme != "https" {
+			return &Error{setting + ".issuer (PORTAL_OIDC_ISSUER)", "must use https in production"}
+		}
+		if p.ClientID == "" {
+			return &Error{setting + ".client_id (PORTAL_OIDC_CLIENT_ID)", "is required"}
+		}
+		if p.ClientSecret == "" {
+			return &Error{setting + ".client_secret (PORTAL_OIDC_CLIENT_SECRET)", "is required"}
+		}
+	}
+
+	if c.Env != Production {
+		return nil
+	}
+	if c.MongoURI == "" {
+		return &Error{"MONGODB_URI", "is required in production (the embedded store is for development only)"}
+	}
+	if len(c.IdentityProviders) == 0 {
+		return &Error{"PORTAL_OIDC_ISSUER", "an external identity provider is required in production (the development provider never runs there)"}
+	}
+	if base.Scheme != "https" {
+		return &Error{"PORTAL_BASE_URL", fmt.Sprintf("must be an https URL in production (got %q)", c.BaseURL)}
+	}
+	if c.SessionSecret == "" {
+		return &Error{"PORTAL_SESSION_SECRET", "is required in production (at least 32 random characters)"}
+	}
+	if *c.SeedDemoData {
+		return &Error{"PORTAL_SEED_DEMO_DATA", "demo data is never seeded in production"}
+	}
+	return nil
+}
+
+// DevelopmentIdP reports whether the built-in development OpenID Provider runs.
+func (c *Config) DevelopmentIdP() bool {
+	return c.Env == Development && len(c.IdentityProviders) == 0
+}
+
+// EmbeddedStore reports whether the portal starts its own in-process FerretDB.
+func (c *Config) EmbeddedStore() bool { return c.MongoURI == "" }
+
+// EmbeddedStoreDir is where the embedded store keeps its SQLite files.
+func (c *Config) EmbeddedStoreDir() string { return filepath.Join(c.DataDir, "store") }
+
+// SecureCookies reports whether cookies are marked Secure and take the __Host- prefix.
+func (c *Config) SecureCookies() bool { return strings.HasPrefix(c.BaseURL, "https://") }

@@ -1,0 +1,129 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+// safeProduction is a production configuration that passes; each case below breaks one thing.
+func safeProduction() map[string]string {
+	return map[string]string{
+		"PORTAL_ENV":                "production",
+		"PORTAL_BASE_URL":           "https://safeguarding.example.gov.uk",
+		"MONGODB_URI":               "mongodb://db.internal:27017/?replicaSet=rs0",
+		"PORTAL_SESSION_SECRET":     strings.Repeat("s", 40),
+		"PORTAL_OIDC_ISSUER":        "https://login.example.gov.uk",
+		"PORTAL_OIDC_CLIENT_ID":     "portal",
+		"PORTAL_OIDC_CLIENT_SECRET": "secret",
+	}
+}
+
+func TestDevelopmentDefaults(t *testing.T) {
+	c, err := Load("", env(nil))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if c.Env != Development || c.Addr != "localhost:8080" || c.BaseURL != "http://localhost:8080" || c.DataDir != "data" {
+		t.Errorf("defaults = %+v", c)
+	}
+	if !c.DevelopmentIdP() || !c.EmbeddedStore() || !*c.SeedDemoData || c.SecureCookies() {
+		t.Errorf("development should use the dev provider, the embedded store and demo data over plain http: %+v", c)
+	}
+}
+
+func TestProductionAcceptsSafeSettings(t *testing.T) {
+	c, err := Load("", env(safeProduction()))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if c.DevelopmentIdP() || c.EmbeddedStore() || *c.SeedDemoData || !c.SecureCookies() || c.Addr != ":8080" {
+		t.Errorf("production config = %+v", c)
+	}
+}
+
+func TestProductionRefusesUnsafeSettings(t *testing.T) {
+	cases := []struct {
+		name    string
+		change  map[string]string
+		setting string
+	}{
+		{"no store", map[string]string{"MONGODB_URI": ""}, "MONGODB_URI"},
+		{"no identity provider", map[string]string{"PORTAL_OIDC_ISSUER": ""}, "PORTAL_OIDC_ISSUER"},
+		{"plain http base URL", map[string]string{"PORTAL_BASE_URL": "http://safeguarding.example.gov.uk"}, "PORTAL_BASE_URL"},
+		{"no base URL", map[string]string{"PORTAL_BASE_URL": ""}, "PORTAL_BASE_URL"},
+		{"no session secret", map[string]string{"PORTAL_SESSION_SECRET": ""}, "PORTAL_SESSION_SECRET"},
+		{"short session secret", map[string]string{"PORTAL_SESSION_SECRET": "short"}, "PORTAL_SESSION_SECRET"},
+		{"demo data", map[string]string{"PORTAL_SEED_DEMO_DATA": "true"}, "PORTAL_SEED_DEMO_DATA"},
+		{"plain http issuer", map[string]string{"PORTAL_OIDC_ISSUER": "http://login.example.gov.uk"}, "PORTAL_OIDC_ISSUER"},
+		{"no client secret", map[string]string{"PORTAL_OIDC_CLIENT_SECRET": ""}, "PORTAL_OIDC_CLIENT_SECRET"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := safeProduction()
+			for k, v := range tc.change {
+				e[k] = v
+			}
+			_, err := Load("", env(e))
+			var cerr *Error
+			if !errors.As(err, &cerr) {
+				t.Fatalf("Load accepted it (err = %v)", err)
+			}
+			if !strings.Contains(cerr.Setting, tc.setting) {
+				t.Errorf("error names %q, want %q: %v", cerr.Setting, tc.setting, err)
+			}
+		})
+	}
+}
+
+func TestInvalidSettingsAreNamed(t *testing.T) {
+	cases := map[string]map[string]string{
+		"PORTAL_ENV":                  {"PORTAL_ENV": "staging"},
+		"PORTAL_ADDR":                 {"PORTAL_ADDR": "8080"},
+		"PORTAL_BASE_URL":             {"PORTAL_BASE_URL": "localhost:8080/portal"},
+		"MONGODB_URI":                 {"MONGODB_URI": "postgres://x"},
+		"PORTAL_LOG_LEVEL":            {"PORTAL_LOG_LEVEL": "loud"},
+		"PORTAL_SESSION_IDLE_TIMEOUT": {"PORTAL_SESSION_IDLE_TIMEOUT": "half an hour"},
+		"PORTAL_SEED_DEMO_DATA":       {"PORTAL_SEED_DEMO_DATA": "maybe"},
+		"PORTAL_OIDC_CLIENT_ID":       {"PORTAL_OIDC_ISSUER": "https://login.example", "PORTAL_OIDC_CLIENT_SECRET": "x"},
+	}
+	for setting, e := range cases {
+		t.Run(setting, func(t *testing.T) {
+			_, err := Load("", env(e))
+			if err == nil || !strings.Contains(err.Error(), setting) {
+				t.Errorf("Load(%v) = %v, want an error naming %s", e, err, setting)
+			}
+		})
+	}
+}
+
+func TestFileThenEnvironment(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "portal.yaml")
+	if err := os.WriteFile(path, []byte("addr: 127.0.0.1:9000\ndata_dir: /var/lib/portal\nsession_idle_timeout: 20m\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path, env(map[string]string{"PORTAL_DATA_DIR": "/srv/portal"}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if c.Addr != "127.0.0.1:9000" || c.DataDir != "/srv/portal" || c.SessionIdleTimeout.Minutes() != 20 {
+		t.Errorf("file and environment not combined: %+v", c)
+	}
+	if err := os.WriteFile(path, []byte("adr: typo\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path, env(nil)); err == nil || !strings.Contains(err.Error(), "--config") {
+		t.Errorf("unknown key accepted: %v", err)
+	}
+}
+
+// The example configuration must stay loadable, so it cannot drift from the code.
+func TestExampleConfigLoads(t *testing.T) {
+	if _, err := Load("../../config/portal.example.yaml", env(nil)); err != nil {
+		t.Fatalf("config/portal.example.yaml: %v", err)
+	}
+}

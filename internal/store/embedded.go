@@ -1,0 +1,60 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+// Embedded is an in-process FerretDB (SQLite handler) speaking the MongoDB wire
+// protocol on a loopback port, so development and tests exercise the same driver
+// code paths as production MongoDB.
+type Embedded struct {
+	db     *ferretdb.FerretDB
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// StartEmbedded starts FerretDB storing its files in dir.
+func StartEmbedded(dir string) (*Embedded, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create embedded store directory: %w", err)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("resolve embedded store directory: %w", err)
+	}
+	// FerretDB logs every error reply with a full dump (index checks, endSessions
+	// on disconnect); only real failures are worth an operator's attention.
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	db, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + abs + "/",
+		Logger:    logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start embedded store: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &Embedded{db: db, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(e.done)
+		_ = db.Run(ctx)
+	}()
+	return e, nil
+}
+
+// URI is the mongodb:// address of the embedded server.
+func (e *Embedded) URI() string { return e.db.MongoDBURI() }
+
+// Stop closes the listener and the SQLite files, waiting until they are closed so
+// a restart finds the data intact.
+func (e *Embedded) Stop() {
+	e.cancel()
+	<-e.done
+}
