@@ -1,0 +1,213 @@
+// Package app assembles the portal from its configuration: the store (embedded
+// or external), the identity provider, the web server. cmd/portal and the test
+// harness both start the portal through it, so tests run what production runs.
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/department/safeguarding-portal/internal/auth"
+	"github.com/department/safeguarding-portal/internal/config"
+	"github.com/department/safeguarding-portal/internal/devidp"
+	"github.com/department/safeguarding-portal/internal/seed"
+	"github.com/department/safeguarding-portal/internal/server"
+	"github.com/department/safeguarding-portal/internal/staff"
+	"github.com/department/safeguarding-portal/internal/store"
+	"github.com/department/safeguarding-portal/internal/view"
+	"github.com/department/safeguarding-portal/web"
+)
+
+// NewLogger logs text for people in development and JSON for machines in production.
+func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Env == config.Production {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// App is a running portal.
+type App struct {
+	Config   config.Config
+	Store    *store.Store
+	Server   *server.Server
+	log      *slog.Logger
+	embedded *store.Embedded
+	http     *http.Server
+	listener net.Listener
+}
+
+// Serve runs the portal on cfg.Addr until ctx ends.
+func Serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (PORTAL_ADDR): %w", cfg.Addr, err)
+	}
+	a, err := Start(ctx, cfg, log, ln)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	return a.Run(ctx)
+}
+
+// Start opens the store, seeds demo data when configured and builds the server
+// that will answer on ln. Nothing is served until Run.
+func Start(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.Listener) (a *App, err error) {
+	started := time.Now()
+	if cfg.Env == config.Development {
+		log.Warn("DEVELOPMENT MODE: demo identity provider with published passwords and demo data; never use for real data",
+			"base_url", cfg.BaseURL, "embedded_store", cfg.EmbeddedStore(), "dev_identity_provider", cfg.DevelopmentIdP())
+	}
+	a = &App{Config: cfg, log: log, listener: ln}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	uri := cfg.MongoURI
+	if cfg.EmbeddedStore() {
+		if a.embedded, err = store.StartEmbedded(cfg.EmbeddedStoreDir()); err != nil {
+			return nil, err
+		}
+		uri = a.embedded.URI()
+		log.Info("embedded store started", "dir", cfg.EmbeddedStoreDir())
+	}
+	if a.Store, err = store.Connect(ctx, uri, cfg.MongoDatabase); err != nil {
+		return nil, err
+	}
+	if err := staff.NewStore(a.Store.DB).EnsureIndexes(ctx); err != nil {
+		return nil, err
+	}
+	if *cfg.SeedDemoData {
+		if err := seed.Demo(ctx, a.Store.DB, log); err != nil {
+			return nil, err
+		}
+	}
+	key, err := sessionKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	assets, err := view.NewAssets(web.FS)
+	if err != nil {
+		return nil, err
+	}
+	deps := server.Deps{Config: cfg, Log: log, Store: a.Store, SessionKey: key, Assets: assets}
+	providerCfg := auth.ProviderConfig{RedirectURL: cfg.BaseURL + "/auth/callback"}
+	if cfg.DevelopmentIdP() {
+		issuer := cfg.BaseURL + "/dev-idp"
+		idp, err := devidp.New(devidp.Config{
+			Issuer:                       issuer,
+			PortalRedirectURIs:           []string{providerCfg.RedirectURL},
+			PortalPostLogoutRedirectURIs: []string{cfg.BaseURL + "/signed-out"},
+			StylesheetURL:                assets.URL("portal.css"),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("start development identity provider: %w", err)
+		}
+		deps.DevIdP = idp
+		providerCfg.Name, providerCfg.Issuer = "Development identity provider", issuer
+		providerCfg.ClientID, providerCfg.ClientSecret = devidp.PortalClientID, devidp.PortalClientSecret
+		providerCfg.Scopes = []string{"openid", "profile", "email", devidp.RolesScope}
+		providerCfg.RolesClaim, providerCfg.OrgClaim = "roles", "org"
+	} else {
+		p := cfg.IdentityProviders[0]
+		providerCfg.Name, providerCfg.Issuer = p.Name, p.Issuer
+		providerCfg.ClientID, providerCfg.ClientSecret = p.ClientID, p.ClientSecret
+		providerCfg.Scopes, providerCfg.RolesClaim, providerCfg.OrgClaim = p.Scopes, p.RolesClaim, p.OrgClaim
+	}
+	deps.Login = auth.NewLogin(a.Store.DB, providerCfg)
+	if a.Server, err = server.New(deps); err != nil {
+		return nil, err
+	}
+	a.http = server.NewHTTPServer(cfg.Addr, a.Server.Handler(), log)
+	log.Info("portal ready", "url", cfg.BaseURL, "listen", ln.Addr().String(), "env", cfg.Env, "startup", time.Since(started).Round(time.Millisecond).String())
+	return a, nil
+}
+
+// Run serves until ctx ends, drains in-flight requests, then closes the store
+// (and stops the embedded one cleanly, so its data survives a restart).
+func (a *App) Run(ctx context.Context) error {
+	defer a.close()
+	err := server.Serve(ctx, a.http, func() error { return a.http.Serve(a.listener) }, 20*time.Second, a.log)
+	a.log.Info("portal stopped")
+	return err
+}
+
+func (a *App) close() {
+	if a.Store != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := a.Store.Close(ctx); err != nil {
+			a.log.Warn("close store", "err", err)
+		}
+		cancel()
+	}
+	if a.embedded != nil {
+		a.embedded.Stop()
+	}
+}
+
+// sessionKey keys the session hashes. Production reads it from configuration;
+// development keeps a random one in the data directory so restarts keep sessions.
+func sessionKey(cfg config.Config) ([]byte, error) {
+	if cfg.SessionSecret != "" {
+		sum := sha256.Sum256([]byte(cfg.SessionSecret))
+		return sum[:], nil
+	}
+	if cfg.Env == config.Production {
+		return nil, errors.New("PORTAL_SESSION_SECRET: is required in production")
+	}
+	path := filepath.Join(cfg.DataDir, "session.key")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		sum := sha256.Sum256([]byte(strings.TrimSpace(string(b))))
+		return sum[:], nil
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory (PORTAL_DATA_DIR): %w", err)
+	}
+	secret := auth.NewToken()
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write development session key: %w", err)
+	}
+	sum := sha256.Sum256([]byte(secret))
+	return sum[:], nil
+}
+
+// SeedDemo adds the demo data to the configured store if it has none.
+func SeedDemo(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	if cfg.Env == config.Production {
+		return errors.New("demo data is never seeded in production")
+	}
+	var embedded *store.Embedded
+	uri := cfg.MongoURI
+	if cfg.EmbeddedStore() {
+		var err error
+		if embedded, err = store.StartEmbedded(cfg.EmbeddedStoreDir()); err != nil {
+			return err
+		}
+		defer embedded.Stop()
+		uri = embedded.URI()
+	}
+	st, err := store.Connect(ctx, uri, cfg.MongoDatabase)
+	if err != nil {
+		return err
+	}
+	defer st.Close(context.Background())
+	if err := staff.NewStore(st.DB).EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	return seed.Demo(ctx, st.DB, log)
+}

@@ -1,0 +1,205 @@
+package server
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/department/safeguarding-portal/internal/auth"
+	"github.com/gin-gonic/gin"
+)
+
+const (
+	ctxRequestID = "request_id"
+	ctxSession   = "session"
+	ctxToken     = "session_token"
+)
+
+// requestID tags every request so a person's report, the logs and (later) the
+// audit trail can be matched. Incoming IDs are ignored: clients could forge them.
+func requestID(c *gin.Context) {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	id := hex.EncodeToString(b)
+	c.Set(ctxRequestID, id)
+	c.Header("X-Request-Id", id)
+	c.Next()
+}
+
+// accessLog logs the path without its query string: the OIDC callback's code
+// and state must never reach the logs.
+func (s *Server) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	level := slog.LevelInfo
+	if c.Writer.Status() >= 500 {
+		level = slog.LevelError
+	}
+	s.log.LogAttrs(c.Request.Context(), level, "request",
+		slog.String("method", c.Request.Method),
+		slog.String("path", c.Request.URL.Path),
+		slog.String("route", c.FullPath()),
+		slog.Int("status", c.Writer.Status()),
+		slog.Duration("duration", time.Since(start)),
+		slog.String("request_id", c.GetString(ctxRequestID)),
+	)
+}
+
+// recoverPanic answers a GOV.UK error page and logs the panic without the
+// request's headers, which hold session cookies.
+func (s *Server) recoverPanic(c *gin.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			if err, ok := r.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+				panic(r)
+			}
+			s.log.Error("panic serving request", "panic", r, "route", c.FullPath(), "request_id", c.GetString(ctxRequestID))
+			if !c.Writer.Written() {
+				s.renderError(c, http.StatusInternalServerError)
+			}
+			c.Abort()
+		}
+	}()
+	c.Next()
+}
+
+// securityHeaders applies to every response. The CSP allows no inline script or
+// style at all; forms may post only here and, for sign-out, to the provider.
+func (s *Server) securityHeaders(c *gin.Context) {
+	formAction := "'self'"
+	if s.login != nil {
+		if u, err := url.Parse(s.login.Issuer()); err == nil && !strings.HasPrefix(s.login.Issuer(), s.cfg.BaseURL) {
+			formAction += " " + u.Scheme + "://" + u.Host
+		}
+	}
+	h := c.Writer.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action "+formAction+"; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	if s.cfg.SecureCookies() {
+		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+	}
+	c.Next()
+}
+
+// noStore keeps pages with personal data out of every cache.
+func noStore(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	c.Next()
+}
+
+func (s *Server) sessionCookieName() string {
+	if s.cfg.SecureCookies() {
+		return "__Host-portal_session"
+	}
+	return "portal_session"
+}
+
+func (s *Server) loginCookieName() string {
+	if s.cfg.SecureCookies() {
+		return "__Host-portal_login"
+	}
+	return "portal_login"
+}
+
+// setCookie writes a host-only, HttpOnly, SameSite=Lax cookie; Lax so that it
+// survives the top-level redirect back from the identity provider.
+func (s *Server) setCookie(c *gin.Context, name, value string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     "/",
+		MaxAge:   maxAge,
+		HttpOnly: true,
+		Secure:   s.cfg.SecureCookies(),
+		SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// loadSession attaches the signed-in person's session, if any.
+func (s *Server) loadSession(c *gin.Context) {
+	token, err := c.Cookie(s.sessionCookieName())
+	if err == nil && token != "" {
+		sess, err := s.sessions.Lookup(c.Request.Context(), token)
+		switch {
+		case err == nil:
+			c.Set(ctxSession, sess)
+			c.Set(ctxToken, token)
+		case errors.Is(err, auth.ErrNoSession):
+			s.setCookie(c, s.sessionCookieName(), "", -1)
+		default:
+			s.log.Error("load session", "err", err, "request_id", c.GetString(ctxRequestID))
+			s.renderError(c, http.StatusServiceUnavailable)
+			c.Abort()
+			return
+		}
+	}
+	c.Next()
+}
+
+func session(c *gin.Context) *auth.Session {
+	if v, ok := c.Get(ctxSession); ok {
+		return v.(*auth.Session)
+	}
+	return nil
+}
+
+// checkCSRF refuses state-changing requests that do not carry the session's
+// token, or that come from another origin.
+func (s *Server) checkCSRF(c *gin.Context) {
+	if c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead {
+		c.Next()
+		return
+	}
+	if origin := c.GetHeader("Origin"); origin != "" && origin != s.cfg.BaseURL {
+		s.renderError(c, http.StatusForbidden)
+		c.Abort()
+		return
+	}
+	sess := session(c)
+	if sess == nil || subtle.ConstantTimeCompare([]byte(c.PostForm("csrf_token")), []byte(sess.CSRFToken)) != 1 {
+		s.renderError(c, http.StatusForbidden)
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+// requireSignIn sends people without a session to the start page.
+func (s *Server) requireSignIn(c *gin.Context) {
+	if session(c) == nil {
+		c.Redirect(http.StatusSeeOther, "/")
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+// requireRole lets through only people holding one of roles.
+func (s *Server) requireRole(roles ...auth.Role) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		sess := session(c)
+		if sess == nil {
+			c.Redirect(http.StatusSeeOther, "/")
+			c.Abort()
+			return
+		}
+		for _, r := range roles {
+			if sess.Identity.Has(r) {
+				c.Next()
+				return
+			}
+		}
+		s.renderError(c, http.StatusForbidden)
+		c.Abort()
+	}
+}
