@@ -55,12 +55,34 @@ func portalClient(cfg Config, loginURL func(string) string) *client {
 	}
 }
 
-func machineClient(id, secret, org string) *client {
+// MachineClient is a partner system's client_credentials client. Org is the
+// partner it acts for; the portal maps the client to that partner.
+type MachineClient struct {
+	ID, Secret, Org string
+	Scopes          []string
+}
+
+var machineClients = []MachineClient{
+	{ID: "northgate-system", Secret: "northgate-secret", Org: "northgate", Scopes: []string{scopeIncidentsWrite, scopeIncidentsRead}},
+	{ID: "brightwell-system", Secret: "brightwell-secret", Org: "brightwell", Scopes: []string{scopeIncidentsWrite, scopeIncidentsRead}},
+}
+
+// MachineClients returns the partner systems' clients in a fixed order.
+func MachineClients() []MachineClient {
+	out := make([]MachineClient, len(machineClients))
+	for i, mc := range machineClients {
+		mc.Scopes = slices.Clone(mc.Scopes) // callers must not be able to change the provider's clients
+		out[i] = mc
+	}
+	return out
+}
+
+func machineClient(mc MachineClient) *client {
 	return &client{
-		id:            id,
-		secret:        secret,
-		org:           org,
-		machineScopes: []string{scopeIncidentsWrite, scopeIncidentsRead},
+		id:            mc.ID,
+		secret:        mc.Secret,
+		org:           mc.Org,
+		machineScopes: slices.Clone(mc.Scopes),
 	}
 }
 

@@ -28,7 +28,8 @@ type testIdP struct {
 	provider      *oidc.Provider
 }
 
-func startIdP(t *testing.T) *testIdP {
+// startIdP serves a provider; opts adjust its configuration.
+func startIdP(t *testing.T, opts ...func(*Config)) *testIdP {
 	t.Helper()
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
@@ -40,12 +41,16 @@ func startIdP(t *testing.T) *testIdP {
 		redirectURI:   srv.URL + "/auth/callback",
 		postLogoutURI: srv.URL + "/signed-out",
 	}
-	p, err := New(Config{
+	cfg := Config{
 		Issuer:                       idp.issuer,
 		PortalRedirectURIs:           []string{idp.redirectURI},
 		PortalPostLogoutRedirectURIs: []string{idp.postLogoutURI},
 		StylesheetURL:                "/static/govuk.css",
-	})
+	}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	p, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -292,6 +297,9 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		"trailing slash":   {Issuer: "http://localhost:8080/dev-idp/", PortalRedirectURIs: []string{"http://localhost:8080/cb"}},
 		"relative issuer":  {Issuer: "/dev-idp", PortalRedirectURIs: []string{"http://localhost:8080/cb"}},
 		"no redirect URIs": {Issuer: "http://localhost:8080/dev-idp"},
+		"API audience is the portal's client ID": {
+			Issuer: "http://localhost:8080/dev-idp", PortalRedirectURIs: []string{"http://localhost:8080/cb"}, APIAudience: PortalClientID,
+		},
 	} {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("%s: New succeeded, want an error", name)
@@ -562,8 +570,8 @@ func TestCodeExchangeFailures(t *testing.T) {
 func TestClientCredentials(t *testing.T) {
 	idp := startIdP(t)
 	ctx := t.Context()
-	// Machine tokens are audienced to the machine client, so the portal's API
-	// checks issuer, signature and expiry, then client_id, org and scope.
+	// Without Config.APIAudience, machine tokens are audienced to the machine
+	// client itself; TestClientCredentialsAPIAudience covers the API audience.
 	verifier := idp.provider.Verifier(&oidc.Config{SkipClientIDCheck: true})
 
 	type accessClaims struct {
@@ -629,6 +637,76 @@ func TestClientCredentials(t *testing.T) {
 	}
 	if _, err := token(t, PortalClientID, PortalClientSecret); err == nil {
 		t.Error("the web client got a client_credentials token")
+	}
+}
+
+func TestClientCredentialsAPIAudience(t *testing.T) {
+	const apiAudience = "https://portal.example/api"
+	idp := startIdP(t, func(c *Config) { c.APIAudience = apiAudience })
+	ctx := t.Context()
+
+	cfg := clientcredentials.Config{
+		ClientID:     "northgate-system",
+		ClientSecret: "northgate-secret",
+		TokenURL:     idp.provider.Endpoint().TokenURL,
+		Scopes:       []string{"incidents:write"},
+	}
+	tok, err := cfg.Token(ctx)
+	if err != nil {
+		t.Fatalf("token: %v", err)
+	}
+	if got, _ := tok.Extra("scope").(string); got != "incidents:write" {
+		t.Errorf("token response scope = %q, want only incidents:write", got)
+	}
+
+	// Audienced to the API, the token no longer passes a check for the
+	// client's own ID.
+	if _, err := idp.provider.Verifier(&oidc.Config{ClientID: "northgate-system"}).Verify(ctx, tok.AccessToken); err == nil {
+		t.Error("token verified with the client ID as audience")
+	}
+	jwt, err := idp.provider.Verifier(&oidc.Config{ClientID: apiAudience}).Verify(ctx, tok.AccessToken)
+	if err != nil {
+		t.Fatalf("verify with the API audience: %v", err)
+	}
+	var claims map[string]any
+	if err := jwt.Claims(&claims); err != nil {
+		t.Fatal(err)
+	}
+	if aud, ok := claims["aud"].([]any); !ok || len(aud) != 1 || aud[0] != apiAudience {
+		t.Errorf("aud = %v, want exactly [%q]", claims["aud"], apiAudience)
+	}
+	for name, want := range map[string]any{
+		"client_id": "northgate-system",
+		"sub":       "northgate-system",
+		"org":       "northgate",
+		"scope":     "incidents:write",
+		"iss":       idp.issuer,
+	} {
+		if claims[name] != want {
+			t.Errorf("%s = %v, want %v", name, claims[name], want)
+		}
+	}
+	// The API tells access tokens from ID tokens by these.
+	for _, name := range []string{"nonce", "azp"} {
+		if _, ok := claims[name]; ok {
+			t.Errorf("access token has %s: %v", name, claims[name])
+		}
+	}
+	if jti, _ := claims["jti"].(string); jti == "" {
+		t.Error("access token has no jti")
+	}
+	if exp, iat := claims["exp"].(float64), claims["iat"].(float64); exp-iat != accessTokenLifetime.Seconds() {
+		t.Errorf("lifetime = %vs, want %v", exp-iat, accessTokenLifetime)
+	}
+
+	// Without a requested scope the client gets all it may have.
+	cfg.Scopes = nil
+	tok, err = cfg.Token(ctx)
+	if err != nil {
+		t.Fatalf("token without scope: %v", err)
+	}
+	if got, _ := tok.Extra("scope").(string); !slices.Equal(slices.Sorted(slices.Values(strings.Fields(got))), []string{"incidents:read", "incidents:write"}) {
+		t.Errorf("token response scope = %q, want both incidents scopes", got)
 	}
 }
 
@@ -719,6 +797,18 @@ func TestOutsideIssuerPath(t *testing.T) {
 	p.ServeHTTP(rec, httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/dev-idp/.well-known/openid-configuration", nil))
 	if rec.Code != http.StatusOK {
 		t.Errorf("discovery through ServeHTTP: status %d", rec.Code)
+	}
+}
+
+func TestMachineClientsIsACopy(t *testing.T) {
+	clients := MachineClients()
+	if len(clients) != 2 || clients[0].ID != "northgate-system" || clients[0].Org != "northgate" ||
+		clients[1].ID != "brightwell-system" || clients[1].Org != "brightwell" {
+		t.Fatalf("MachineClients() = %+v", clients)
+	}
+	clients[0].Scopes[0] = "admin"
+	if MachineClients()[0].Scopes[0] != "incidents:write" {
+		t.Error("changing MachineClients() changed the provider's clients")
 	}
 }
 

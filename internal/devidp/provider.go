@@ -28,6 +28,11 @@ type Config struct {
 	PortalRedirectURIs           []string
 	PortalPostLogoutRedirectURIs []string
 	StylesheetURL                string // URL of the portal's compiled GOV.UK CSS, linked from the login page (may be empty)
+	// APIAudience, when set, is the only audience of the machine clients'
+	// access tokens, so the portal's API can demand tokens minted for it
+	// rather than accept any token this provider signs. When empty the
+	// audience is the machine client's own ID.
+	APIAudience string
 }
 
 // Provider is an http.Handler serving the OpenID Provider and its login page.
@@ -62,15 +67,20 @@ func New(cfg Config) (*Provider, error) {
 	if len(cfg.PortalRedirectURIs) == 0 {
 		return nil, errors.New("devidp: at least one portal redirect URI is required")
 	}
+	// The portal's ID tokens carry its client ID as audience; sharing it
+	// would let an access token pass an audience check meant for ID tokens.
+	if cfg.APIAudience == PortalClientID {
+		return nil, fmt.Errorf("devidp: API audience %q must differ from the portal's client ID", cfg.APIAudience)
+	}
 
 	loginURL := func(authRequestID string) string {
 		return cfg.Issuer + "/login?authRequestID=" + url.QueryEscape(authRequestID)
 	}
-	st, err := newStorage(
-		portalClient(cfg, loginURL),
-		machineClient("northgate-system", "northgate-secret", "northgate"),
-		machineClient("brightwell-system", "brightwell-secret", "brightwell"),
-	)
+	clients := []*client{portalClient(cfg, loginURL)}
+	for _, mc := range machineClients {
+		clients = append(clients, machineClient(mc))
+	}
+	st, err := newStorage(cfg.APIAudience, clients...)
 	if err != nil {
 		return nil, fmt.Errorf("devidp: %w", err)
 	}

@@ -85,12 +85,21 @@ func (a *authRequest) Done() bool                            { return a.done }
 // clientCredentialsRequest is the token request of a machine client.
 type clientCredentialsRequest struct {
 	clientID string
+	audience string // the API's audience, or empty for the client's own ID
 	scopes   []string
 }
 
-func (c *clientCredentialsRequest) GetSubject() string    { return c.clientID }
-func (c *clientCredentialsRequest) GetAudience() []string { return []string{c.clientID} }
-func (c *clientCredentialsRequest) GetScopes() []string   { return c.scopes }
+func (c *clientCredentialsRequest) GetSubject() string { return c.clientID }
+
+// GetAudience becomes the access token's aud claim.
+func (c *clientCredentialsRequest) GetAudience() []string {
+	if c.audience != "" {
+		return []string{c.audience}
+	}
+	return []string{c.clientID}
+}
+
+func (c *clientCredentialsRequest) GetScopes() []string { return c.scopes }
 
 // accessToken is kept for userinfo, introspection and revocation, which is
 // also what lets end_session and code replay invalidate opaque tokens.
@@ -126,8 +135,9 @@ func (k publicKey) Key() any                           { return &k.key.PublicKey
 // storage is the in-memory op.Storage. Clients and users never change after
 // newStorage, so only the maps below need the mutex.
 type storage struct {
-	clients map[string]*client
-	key     *signingKey
+	clients     map[string]*client
+	key         *signingKey
+	apiAudience string
 
 	mu           sync.Mutex
 	authRequests map[string]*authRequest
@@ -142,7 +152,7 @@ var (
 	_ op.CanSetUserinfoFromRequest = (*storage)(nil)
 )
 
-func newStorage(clients ...*client) (*storage, error) {
+func newStorage(apiAudience string, clients ...*client) (*storage, error) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return nil, fmt.Errorf("generate signing key: %w", err)
@@ -150,6 +160,7 @@ func newStorage(clients ...*client) (*storage, error) {
 	s := &storage{
 		clients:      make(map[string]*client, len(clients)),
 		key:          &signingKey{id: rand.Text(), key: key},
+		apiAudience:  apiAudience,
 		authRequests: make(map[string]*authRequest),
 		codes:        make(map[string]string),
 		spentCodes:   make(map[string]spentCode),
@@ -490,6 +501,9 @@ func (s *storage) liveToken(tokenID string) (accessToken, error) {
 
 // GetPrivateClaimsFromScopes adds the claims of JWT access tokens, which
 // only machine clients get: the portal's API authorises on org and scope.
+// The library sets client_id itself but never fills its own scope field, so
+// scope has to come from here; scopes are those granted by
+// ClientCredentialsTokenRequest, so a client asking for fewer gets fewer.
 func (s *storage) GetPrivateClaimsFromScopes(_ context.Context, _, clientID string, scopes []string) (map[string]any, error) {
 	c, ok := s.clients[clientID]
 	if !ok || !c.isMachine() {
@@ -536,7 +550,7 @@ func (s *storage) ClientCredentialsTokenRequest(_ context.Context, clientID stri
 			return nil, oidc.ErrInvalidScope().WithDescription("none of the requested scopes is allowed for this client")
 		}
 	}
-	return &clientCredentialsRequest{clientID: clientID, scopes: granted}, nil
+	return &clientCredentialsRequest{clientID: clientID, audience: s.apiAudience, scopes: granted}, nil
 }
 
 func setUserinfo(info *oidc.UserInfo, user User, scopes []string) {
