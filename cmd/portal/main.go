@@ -1,7 +1,8 @@
 // Command portal runs the Partner Safeguarding Compliance Portal.
 //
-//	portal [--config FILE]          serve the portal (the default)
-//	portal seed [--config FILE]     add the demo data to an empty store
+//	portal [--config FILE]                serve the portal (the default)
+//	portal seed [--config FILE]           add the demo data to an empty store
+//	portal audit verify [--config FILE]   check that the audit trail is intact; exits 1 if not
 package main
 
 import (
@@ -16,20 +17,28 @@ import (
 	_ "time/tzdata" // dates are shown in Europe/London even in images without zoneinfo
 
 	"github.com/department/safeguarding-portal/internal/app"
+	"github.com/department/safeguarding-portal/internal/audit"
 	"github.com/department/safeguarding-portal/internal/config"
+	"github.com/department/safeguarding-portal/internal/store"
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Getenv, os.Stderr); err != nil {
+	if err := run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "portal:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string, getenv func(string) string, stderr io.Writer) error {
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	command := "serve"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		command, args = args[0], args[1:]
+	}
+	if command == "audit" {
+		if len(args) == 0 || args[0] == "" || args[0][0] == '-' {
+			return errors.New("audit needs a subcommand (want audit verify)")
+		}
+		command, args = command+" "+args[0], args[1:]
 	}
 	flags := flag.NewFlagSet("portal "+command, flag.ContinueOnError)
 	flags.SetOutput(stderr)
@@ -54,7 +63,45 @@ func run(args []string, getenv func(string) string, stderr io.Writer) error {
 		return app.Serve(ctx, cfg, log)
 	case "seed":
 		return app.SeedDemo(ctx, cfg, log)
+	case "audit verify":
+		return auditVerify(ctx, cfg, stdout)
 	default:
-		return fmt.Errorf("unknown command %q (want serve or seed)", command)
+		return fmt.Errorf("unknown command %q (want serve, seed or audit verify)", command)
 	}
+}
+
+// auditVerify checks the audit trail and changes nothing: no indexes, no
+// recovery of pending events, no repair of the head, so what it reports is what
+// is stored. A broken trail is returned as an error, so the command exits 1.
+func auditVerify(ctx context.Context, cfg config.Config, stdout io.Writer) error {
+	uri := cfg.MongoURI
+	if cfg.EmbeddedStore() {
+		dir := cfg.EmbeddedStoreDir()
+		// Starting the embedded store creates its directory: a mistyped data
+		// directory would verify an empty trail and call it intact.
+		if _, err := os.Stat(dir); err != nil {
+			return fmt.Errorf("no embedded store to verify at %s (PORTAL_DATA_DIR): %w", dir, err)
+		}
+		embedded, err := store.StartEmbedded(dir)
+		if err != nil {
+			return err
+		}
+		defer embedded.Stop()
+		uri = embedded.URI()
+	}
+	st, err := store.Connect(ctx, uri, cfg.MongoDatabase)
+	if err != nil {
+		return err
+	}
+	defer st.Close(context.Background())
+	n, err := audit.New(st.DB).Verify(ctx)
+	var broken *audit.BrokenError
+	if errors.As(err, &broken) {
+		return fmt.Errorf("audit trail broken after %d intact events: %w", n, err)
+	}
+	if err != nil {
+		return fmt.Errorf("verify audit trail: %w", err)
+	}
+	fmt.Fprintf(stdout, "audit trail intact: %d events\n", n)
+	return nil
 }

@@ -2,8 +2,17 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/department/safeguarding-portal/internal/audit"
+	"github.com/department/safeguarding-portal/internal/store"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
 // Production refuses to start on unsafe settings before touching anything,
@@ -11,7 +20,7 @@ import (
 func TestProductionRefusesToStartUnsafely(t *testing.T) {
 	env := map[string]string{"PORTAL_ENV": "production", "PORTAL_BASE_URL": "https://portal.example.gov.uk"}
 	var stderr bytes.Buffer
-	err := run(nil, func(k string) string { return env[k] }, &stderr)
+	err := run(nil, func(k string) string { return env[k] }, io.Discard, &stderr)
 	if err == nil || !strings.Contains(err.Error(), "invalid setting MONGODB_URI") {
 		t.Fatalf("run = %v, want a refusal naming MONGODB_URI", err)
 	}
@@ -19,7 +28,84 @@ func TestProductionRefusesToStartUnsafely(t *testing.T) {
 
 func TestUnknownCommand(t *testing.T) {
 	var stderr bytes.Buffer
-	if err := run([]string{"launch"}, func(string) string { return "" }, &stderr); err == nil || !strings.Contains(err.Error(), `unknown command "launch"`) {
+	if err := run([]string{"launch"}, func(string) string { return "" }, io.Discard, &stderr); err == nil || !strings.Contains(err.Error(), `unknown command "launch"`) {
 		t.Fatalf("run = %v", err)
+	}
+}
+
+// withEmbeddedStore opens the store in dataDir as the portal would (database
+// "portal"), runs f, and stops the store so the command can open it next.
+func withEmbeddedStore(t *testing.T, dataDir string, f func(db *mongo.Database)) {
+	t.Helper()
+	e, err := store.StartEmbedded(filepath.Join(dataDir, "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Stop()
+	st, err := store.Connect(context.Background(), e.URI(), "portal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close(context.Background())
+	f(st.DB)
+}
+
+func TestAuditVerify(t *testing.T) {
+	dataDir := t.TempDir()
+	env := map[string]string{"PORTAL_DATA_DIR": dataDir}
+	getenv := func(k string) string { return env[k] }
+	var events []audit.Event
+	withEmbeddedStore(t, dataDir, func(db *mongo.Database) {
+		tr := audit.New(db)
+		for _, action := range []string{"sign_in", "staff.view", "sign_out"} {
+			e, err := tr.Record(context.Background(), audit.Event{Actor: audit.Actor{Kind: audit.KindPerson, Subject: "s1"}, Action: action, Outcome: audit.Success})
+			if err != nil {
+				t.Fatal(err)
+			}
+			events = append(events, e)
+		}
+	})
+
+	var stdout, stderr bytes.Buffer
+	if err := run([]string{"audit", "verify"}, getenv, &stdout, &stderr); err != nil {
+		t.Fatalf("audit verify = %v (stderr %s)", err, stderr.String())
+	}
+	if stdout.String() != "audit trail intact: 3 events\n" {
+		t.Fatalf("stdout = %q", stdout.String())
+	}
+
+	withEmbeddedStore(t, dataDir, func(db *mongo.Database) {
+		if _, err := db.Collection("audit_events").UpdateOne(context.Background(), bson.D{{Key: "_id", Value: int64(2)}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "action", Value: "staff.list"}}}}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	stdout.Reset()
+	err := run([]string{"audit", "verify"}, getenv, &stdout, &stderr)
+	want := "audit event 2 (id " + events[1].EventID + "): hash does not match"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("audit verify of a tampered trail = %v, want it to name %q", err, want)
+	}
+	if stdout.Len() != 0 {
+		t.Fatalf("stdout = %q", stdout.String())
+	}
+}
+
+func TestAuditVerifyRefusesMissingStore(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "typo")
+	err := run([]string{"audit", "verify"}, func(k string) string { return map[string]string{"PORTAL_DATA_DIR": dataDir}[k] }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "PORTAL_DATA_DIR") {
+		t.Fatalf("audit verify = %v", err)
+	}
+	if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
+		t.Fatalf("verify created %s", dataDir)
+	}
+}
+
+func TestAuditNeedsSubcommand(t *testing.T) {
+	for _, args := range [][]string{{"audit"}, {"audit", "--config", "x"}, {"audit", "repair"}} {
+		if err := run(args, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
+			t.Errorf("run %q succeeded", args)
+		}
 	}
 }
