@@ -13,6 +13,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // ErrNoSession means the cookie named no live session: never issued, ended or expired.
@@ -21,7 +22,9 @@ var ErrNoSession = errors.New("no live session")
 // Session is a signed-in person's server-side session. Only a keyed hash of the
 // cookie's token is stored, so a copy of the database cannot be replayed as cookies.
 type Session struct {
-	ID         string    `bson:"_id"`
+	ID string `bson:"_id"`
+	// Ref names the session on the sessions page; unlike ID it is useless as a credential.
+	Ref        string    `bson:"ref"`
 	Identity   Identity  `bson:"identity"`
 	IDToken    string    `bson:"id_token"`
 	CSRFToken  string    `bson:"csrf_token"`
@@ -66,6 +69,7 @@ func (s *Sessions) Create(ctx context.Context, id Identity, idToken string) (str
 	now := s.now().UTC()
 	sess := &Session{
 		ID:         s.hash(token),
+		Ref:        NewToken()[:16],
 		Identity:   id,
 		IDToken:    idToken,
 		CSRFToken:  NewToken(),
@@ -119,6 +123,63 @@ func (s *Sessions) End(ctx context.Context, token string) error {
 	}
 	if _, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: s.hash(token)}}); err != nil {
 		return fmt.Errorf("end session: %w", err)
+	}
+	return nil
+}
+
+// Active lists live sessions, newest first, ending the expired ones on the way.
+func (s *Sessions) Active(ctx context.Context) ([]Session, error) {
+	now := s.now().UTC()
+	if _, err := s.coll.DeleteMany(ctx, bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: "expires_at", Value: bson.D{{Key: "$lt", Value: now}}}},
+		bson.D{{Key: "last_seen_at", Value: bson.D{{Key: "$lt", Value: now.Add(-s.idle)}}}},
+	}}}); err != nil {
+		return nil, fmt.Errorf("end expired sessions: %w", err)
+	}
+	cur, err := s.coll.Find(ctx, bson.D{}, options.Find().
+		SetSort(bson.D{{Key: "created_at", Value: -1}}).
+		SetProjection(bson.D{{Key: "id_token", Value: 0}, {Key: "csrf_token", Value: 0}}))
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	var out []Session
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("read sessions: %w", err)
+	}
+	return out, nil
+}
+
+// ByRef finds the session with ref; ErrNoSession if none.
+func (s *Sessions) ByRef(ctx context.Context, ref string) (Session, error) {
+	var sess Session
+	if ref == "" {
+		return sess, ErrNoSession
+	}
+	err := s.coll.FindOne(ctx, bson.D{{Key: "ref", Value: ref}}).Decode(&sess)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return sess, ErrNoSession
+	}
+	if err != nil {
+		return sess, fmt.Errorf("find session: %w", err)
+	}
+	return sess, nil
+}
+
+// EndByRef ends the session with ref.
+func (s *Sessions) EndByRef(ctx context.Context, ref string) error {
+	if _, err := s.coll.DeleteOne(ctx, bson.D{{Key: "ref", Value: ref}}); err != nil {
+		return fmt.Errorf("end session: %w", err)
+	}
+	return nil
+}
+
+// EnsureIndexes creates what real MongoDB needs to find sessions by reference.
+func (s *Sessions) EnsureIndexes(ctx context.Context) error {
+	_, err := s.coll.Indexes().CreateOne(ctx, mongo.IndexModel{
+		Keys: bson.D{{Key: "ref", Value: 1}}, Options: options.Index().SetUnique(true).SetName("session_ref"),
+	})
+	if err != nil {
+		return fmt.Errorf("create session indexes: %w", err)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/department/safeguarding-portal/internal/access"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -84,8 +85,11 @@ func NewStore(db *mongo.Database) *Store {
 	return &Store{partners: db.Collection("partners"), contracts: db.Collection("contracts")}
 }
 
-// Get returns the partner with id.
-func (s *Store) Get(ctx context.Context, id string) (Partner, error) {
+// Get returns the partner with id, if it is within scope.
+func (s *Store) Get(ctx context.Context, scope access.Scope, id string) (Partner, error) {
+	if !scope.Includes(id) {
+		return Partner{}, ErrNotFound
+	}
 	var p Partner
 	err := s.partners.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&p)
 	if errors.Is(err, mongo.ErrNoDocuments) {
@@ -97,9 +101,17 @@ func (s *Store) Get(ctx context.Context, id string) (Partner, error) {
 	return p, nil
 }
 
-// List returns every partner by name. There are tens, not thousands.
-func (s *Store) List(ctx context.Context) ([]Partner, error) {
-	cur, err := s.partners.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "name", Value: 1}}))
+// List returns the partners within scope by name. There are tens, not thousands.
+func (s *Store) List(ctx context.Context, scope access.Scope) ([]Partner, error) {
+	filter := bson.D{}
+	if !scope.All() {
+		in := bson.A{}
+		for _, p := range scope.Partners() {
+			in = append(in, p)
+		}
+		filter = bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: in}}}}
+	}
+	cur, err := s.partners.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "name", Value: 1}}))
 	if err != nil {
 		return nil, fmt.Errorf("list partners: %w", err)
 	}
@@ -110,19 +122,41 @@ func (s *Store) List(ctx context.Context) ([]Partner, error) {
 	return out, nil
 }
 
-// Contracts returns the partner's contracts.
-func (s *Store) Contracts(ctx context.Context, partnerID string) ([]Contract, error) {
-	return s.findContracts(ctx, bson.D{{Key: "partner_id", Value: partnerID}})
+// Contracts returns the contracts within scope.
+func (s *Store) Contracts(ctx context.Context, scope access.Scope) ([]Contract, error) {
+	return s.findContracts(ctx, scope.ContractFilter())
 }
 
-// AllContracts returns every contract, for department roles.
-func (s *Store) AllContracts(ctx context.Context) ([]Contract, error) {
-	return s.findContracts(ctx, bson.D{})
+// ManagedBy maps the contracts assigned to a contract manager to their
+// partners. It is how a manager's scope is worked out, so it cannot take one.
+func (s *Store) ManagedBy(ctx context.Context, managerSubject string) (map[string]string, error) {
+	contracts, err := s.findContracts(ctx, bson.D{{Key: "managers", Value: managerSubject}})
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(contracts))
+	for _, c := range contracts {
+		m[c.ID] = c.PartnerID
+	}
+	return m, nil
 }
 
-// ManagedContracts returns the contracts assigned to a contract manager.
-func (s *Store) ManagedContracts(ctx context.Context, managerSubject string) ([]Contract, error) {
-	return s.findContracts(ctx, bson.D{{Key: "managers", Value: managerSubject}})
+// Names maps every partner's ID to its name, for labelling. Names are not
+// confidential: partners' contracts are published.
+func (s *Store) Names(ctx context.Context) (map[string]string, error) {
+	cur, err := s.partners.Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "name", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("list partner names: %w", err)
+	}
+	var ps []Partner
+	if err := cur.All(ctx, &ps); err != nil {
+		return nil, fmt.Errorf("read partner names: %w", err)
+	}
+	names := make(map[string]string, len(ps))
+	for _, p := range ps {
+		names[p.ID] = p.Name
+	}
+	return names, nil
 }
 
 func (s *Store) findContracts(ctx context.Context, filter bson.D) ([]Contract, error) {

@@ -18,8 +18,12 @@ import (
 const DemoStaffPerPartner = 36
 
 // ManagerSubject is the dev provider's subject for manager@department.example,
-// assigned to both demo contracts.
+// assigned to Northgate's contract only, so the demo shows a contract manager's
+// reach ending at their own contracts.
 const ManagerSubject = "dev-manager@department.example"
+
+// OtherManagerSubject manages Brightwell's contract; no demo user signs in as them.
+const OtherManagerSubject = "dev-other-manager@department.example"
 
 // Demo seeds the demo data unless partners already exist, so a restart never duplicates it.
 func Demo(ctx context.Context, db *mongo.Database, log *slog.Logger) error {
@@ -44,7 +48,7 @@ func Demo(ctx context.Context, db *mongo.Database, log *slog.Logger) error {
 			Status: partner.Active, Managers: []string{ManagerSubject}},
 		{ID: "CS-INT-2025-031", PartnerID: "brightwell", Title: "Asylum interviews, Midlands",
 			ServiceLine: partner.AsylumInterviews, StartDate: date(2025, 9, 1), EndDate: date(2028, 8, 31),
-			Status: partner.Active, Managers: []string{ManagerSubject}},
+			Status: partner.Active, Managers: []string{OtherManagerSubject}},
 	}
 	if err := partners.Insert(ctx, ps, cs); err != nil {
 		return fmt.Errorf("seed partners: %w", err)

@@ -4,9 +4,11 @@ package staff
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/department/safeguarding-portal/internal/access"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -57,26 +59,64 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 	return nil
 }
 
-// CountActive reports how many active staff the partner has.
-func (s *Store) CountActive(ctx context.Context, partnerID string) (int64, error) {
-	n, err := s.coll.CountDocuments(ctx, bson.D{{Key: "partner_id", Value: partnerID}, {Key: "active", Value: true}})
+// ErrNotFound means no such roster entry within the caller's reach.
+var ErrNotFound = errors.New("staff member not found")
+
+// CountActive reports how many active staff are within scope.
+func (s *Store) CountActive(ctx context.Context, scope access.Scope) (int64, error) {
+	n, err := s.coll.CountDocuments(ctx, scope.Filter("partner_id", bson.E{Key: "active", Value: true}))
 	if err != nil {
 		return 0, fmt.Errorf("count staff: %w", err)
 	}
 	return n, nil
 }
 
-// ByEmail finds the partner's roster entry for a signed-in staff member.
-func (s *Store) ByEmail(ctx context.Context, partnerID, email string) (*Member, error) {
+// ByEmail finds the roster entry within scope for a signed-in staff member.
+func (s *Store) ByEmail(ctx context.Context, scope access.Scope, email string) (*Member, error) {
+	if email == "" {
+		return nil, nil
+	}
 	var m Member
-	err := s.coll.FindOne(ctx, bson.D{{Key: "partner_id", Value: partnerID}, {Key: "email", Value: email}}).Decode(&m)
-	if err == mongo.ErrNoDocuments {
+	err := s.coll.FindOne(ctx, scope.Filter("partner_id", bson.E{Key: "email", Value: email})).Decode(&m)
+	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("find staff member by email: %w", err)
 	}
 	return &m, nil
+}
+
+// Get returns the roster entry with id, if it is within scope. An ID from
+// another partner is simply not found.
+func (s *Store) Get(ctx context.Context, scope access.Scope, id string) (Member, error) {
+	oid, err := bson.ObjectIDFromHex(id)
+	if err != nil {
+		return Member{}, ErrNotFound
+	}
+	var m Member
+	err = s.coll.FindOne(ctx, scope.Filter("partner_id", bson.E{Key: "_id", Value: oid})).Decode(&m)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return Member{}, ErrNotFound
+	}
+	if err != nil {
+		return Member{}, fmt.Errorf("get staff member: %w", err)
+	}
+	return m, nil
+}
+
+// List returns up to limit roster entries within scope, by staff number.
+func (s *Store) List(ctx context.Context, scope access.Scope, limit int64) ([]Member, error) {
+	cur, err := s.coll.Find(ctx, scope.Filter("partner_id"),
+		options.Find().SetSort(bson.D{{Key: "staff_number", Value: 1}}).SetLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("list staff: %w", err)
+	}
+	var out []Member
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("read staff: %w", err)
+	}
+	return out, nil
 }
 
 // InsertMany adds roster entries for one partner; used by the seed.

@@ -1,0 +1,203 @@
+// Package access is the portal's one authorization policy. Pages and the API
+// both ask it whether a caller may take an action on a partner's resource, and
+// every store read or write of partner data takes the caller's Scope, so a
+// query without a tenant filter cannot be written.
+package access
+
+import (
+	"slices"
+
+	"github.com/department/safeguarding-portal/internal/auth"
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// Action is something a caller does to a kind of resource.
+type Action string
+
+// The actions the policy knows. An action no role lists is refused to everyone.
+const (
+	ViewOwnRecord  Action = "own_record.view"
+	ViewPartner    Action = "partner.view"
+	ViewContracts  Action = "contracts.view"
+	ViewStaff      Action = "staff.view"
+	EditStaff      Action = "staff.edit"
+	ViewIncidents  Action = "incidents.view"
+	CreateIncident Action = "incidents.create"
+	ManageSessions Action = "sessions.manage"
+	ViewAudit      Action = "audit.view"
+)
+
+// grants is the policy: which role may take which action, within its scope.
+var grants = map[auth.Role][]Action{
+	auth.PartnerStaff:             {ViewOwnRecord},
+	auth.PartnerComplianceOfficer: {ViewPartner, ViewContracts, ViewStaff, EditStaff, ViewIncidents, CreateIncident},
+	auth.ContractManager:          {ViewPartner, ViewContracts, ViewStaff, ViewIncidents},
+	auth.SafeguardingLead:         {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageSessions},
+	auth.Auditor:                  {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ViewAudit},
+}
+
+// scopeGrants is the policy for partner systems: OAuth scopes, not roles.
+var scopeGrants = map[string][]Action{
+	"incidents:read":  {ViewIncidents, ViewContracts},
+	"incidents:write": {CreateIncident},
+}
+
+// Kinds of caller.
+const (
+	Person = "person"
+	Client = "client"
+)
+
+// Principal is whoever is asking: a signed-in person or a partner's system.
+type Principal struct {
+	Kind    string
+	Subject string
+	Issuer  string
+	Roles   []auth.Role
+	// Org is the partner ID, or auth.DepartmentOrg for department staff.
+	Org string
+	// Scopes are an API client's OAuth scopes.
+	Scopes []string
+	// Scope is the data within reach; see ScopeFor.
+	Scope Scope
+}
+
+// PersonPrincipal is a signed-in person, reaching scope.
+func PersonPrincipal(id auth.Identity, scope Scope) Principal {
+	return Principal{Kind: Person, Subject: id.Subject, Issuer: id.Issuer, Roles: id.Roles, Org: id.Org, Scope: scope}
+}
+
+// ClientPrincipal is a partner's system, which reaches only its own partner.
+func ClientPrincipal(clientID, issuer, partnerID string, scopes []string) Principal {
+	return Principal{Kind: Client, Subject: clientID, Issuer: issuer, Org: partnerID, Scopes: scopes, Scope: PartnerScope(partnerID)}
+}
+
+// May reports whether p may take action at all, before any resource is known:
+// it decides whether a page or endpoint is open to the caller.
+func (p Principal) May(action Action) bool {
+	if p.Kind == Client {
+		for _, s := range p.Scopes {
+			if slices.Contains(scopeGrants[s], action) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, r := range p.Roles {
+		if slices.Contains(grants[r], action) {
+			return true
+		}
+	}
+	return false
+}
+
+// MayOn reports whether p may take action on a resource belonging to partnerID.
+func (p Principal) MayOn(action Action, partnerID string) bool {
+	return p.May(action) && p.Scope.Includes(partnerID)
+}
+
+// Scope is the set of partners (and contracts) whose data a caller can reach.
+// Its zero value reaches nothing, so a forgotten scope fails closed.
+type Scope struct {
+	all       bool
+	partners  []string
+	contracts []string
+}
+
+// Everything reaches every partner: safeguarding leads and auditors.
+func Everything() Scope { return Scope{all: true} }
+
+// PartnerScope reaches one partner: its people and systems.
+func PartnerScope(partnerID string) Scope {
+	if partnerID == "" {
+		return Scope{}
+	}
+	return Scope{partners: []string{partnerID}}
+}
+
+// ContractsScope reaches the given contracts and their partners: contract
+// managers, limited to the contracts assigned to them.
+func ContractsScope(contracts map[string]string) Scope {
+	s := Scope{}
+	for contractID, partnerID := range contracts {
+		s.contracts = append(s.contracts, contractID)
+		if !slices.Contains(s.partners, partnerID) {
+			s.partners = append(s.partners, partnerID)
+		}
+	}
+	slices.Sort(s.contracts)
+	slices.Sort(s.partners)
+	return s
+}
+
+// Includes reports whether partnerID is within reach.
+func (s Scope) Includes(partnerID string) bool {
+	return partnerID != "" && (s.all || slices.Contains(s.partners, partnerID))
+}
+
+// IncludesContract reports whether contractID of partnerID is within reach.
+func (s Scope) IncludesContract(contractID, partnerID string) bool {
+	if s.all {
+		return true
+	}
+	if s.contracts != nil {
+		return slices.Contains(s.contracts, contractID)
+	}
+	return s.Includes(partnerID)
+}
+
+// All reports whether the scope is unlimited.
+func (s Scope) All() bool { return s.all }
+
+// Partners lists the partners within reach; nil when the scope is unlimited.
+func (s Scope) Partners() []string { return slices.Clone(s.partners) }
+
+// matchNothing is a filter no document satisfies: the scope of nobody.
+var matchNothing = bson.E{Key: "partner_id", Value: bson.D{{Key: "$in", Value: bson.A{}}}}
+
+// Filter is a store filter on field partnerField limited to the scope, followed by conds.
+// Every read and write of partner data builds its filter here.
+func (s Scope) Filter(partnerField string, conds ...bson.E) bson.D {
+	f := make(bson.D, 0, len(conds)+1)
+	switch {
+	case s.all:
+	case len(s.partners) == 1:
+		f = append(f, bson.E{Key: partnerField, Value: s.partners[0]})
+	case len(s.partners) > 1:
+		in := make(bson.A, len(s.partners))
+		for i, p := range s.partners {
+			in[i] = p
+		}
+		f = append(f, bson.E{Key: partnerField, Value: bson.D{{Key: "$in", Value: in}}})
+	default:
+		f = append(f, bson.E{Key: partnerField, Value: matchNothing.Value})
+	}
+	return append(f, conds...)
+}
+
+// ContractFilter limits a contracts query to the scope: to its partners and,
+// for contract managers, to their assigned contracts.
+func (s Scope) ContractFilter(conds ...bson.E) bson.D {
+	f := s.Filter("partner_id")
+	if !s.all && s.contracts != nil {
+		in := make(bson.A, len(s.contracts))
+		for i, c := range s.contracts {
+			in[i] = c
+		}
+		f = append(f, bson.E{Key: "_id", Value: bson.D{{Key: "$in", Value: in}}})
+	}
+	return append(f, conds...)
+}
+
+// Within narrows the scope to one partner, for pages about that partner; the
+// result reaches nothing if the partner was out of reach.
+func (s Scope) Within(partnerID string) Scope {
+	if !s.Includes(partnerID) {
+		return Scope{}
+	}
+	n := Scope{partners: []string{partnerID}}
+	for _, c := range s.contracts {
+		n.contracts = append(n.contracts, c)
+	}
+	return n
+}
