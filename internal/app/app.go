@@ -5,7 +5,10 @@ package app
 
 import (
 	"context"
+	"crypto"
 	"crypto/sha256"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +20,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/department/safeguarding-portal/internal/apiauth"
+	"github.com/department/safeguarding-portal/internal/audit"
 	"github.com/department/safeguarding-portal/internal/auth"
 	"github.com/department/safeguarding-portal/internal/config"
 	"github.com/department/safeguarding-portal/internal/devidp"
@@ -44,6 +49,7 @@ type App struct {
 	Config   config.Config
 	Store    *store.Store
 	Server   *server.Server
+	Trail    *audit.Trail
 	log      *slog.Logger
 	embedded *store.Embedded
 	http     *http.Server
@@ -105,31 +111,67 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	if err != nil {
 		return nil, err
 	}
-	deps := server.Deps{Config: cfg, Log: log, Store: a.Store, SessionKey: key, Assets: assets}
-	providerCfg := auth.ProviderConfig{RedirectURL: cfg.BaseURL + "/auth/callback"}
+	trail := audit.New(a.Store.DB)
+	a.Trail = trail
+	if err := trail.EnsureIndexes(ctx); err != nil {
+		return nil, err
+	}
+	if n, err := trail.Recover(ctx); err != nil {
+		return nil, fmt.Errorf("recover pending audit events: %w", err)
+	} else if n > 0 {
+		log.Warn("recovered audit events left pending by an interrupted change", "events", n)
+	}
+	deps := server.Deps{Config: cfg, Log: log, Store: a.Store, SessionKey: key, Assets: assets, Trail: trail}
+	if err := auth.NewSessions(a.Store.DB, key, cfg.SessionIdleTimeout, cfg.SessionAbsoluteTimeout).EnsureIndexes(ctx); err != nil {
+		return nil, err
+	}
+	redirectURL := cfg.BaseURL + "/auth/callback"
+	var providers []auth.ProviderConfig
+	apiIssuers, apiClients := apiConfig(cfg)
 	if cfg.DevelopmentIdP() {
 		issuer := cfg.BaseURL + "/dev-idp"
+		apiAudience := cfg.BaseURL + "/api"
 		idp, err := devidp.New(devidp.Config{
 			Issuer:                       issuer,
-			PortalRedirectURIs:           []string{providerCfg.RedirectURL},
+			PortalRedirectURIs:           []string{redirectURL},
 			PortalPostLogoutRedirectURIs: []string{cfg.BaseURL + "/signed-out"},
 			StylesheetURL:                assets.URL("portal.css"),
+			APIAudience:                  apiAudience,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("start development identity provider: %w", err)
 		}
 		deps.DevIdP = idp
-		providerCfg.Name, providerCfg.Issuer = "Development identity provider", issuer
-		providerCfg.ClientID, providerCfg.ClientSecret = devidp.PortalClientID, devidp.PortalClientSecret
-		providerCfg.Scopes = []string{"openid", "profile", "email", devidp.RolesScope}
-		providerCfg.RolesClaim, providerCfg.OrgClaim = "roles", "org"
-	} else {
-		p := cfg.IdentityProviders[0]
-		providerCfg.Name, providerCfg.Issuer = p.Name, p.Issuer
-		providerCfg.ClientID, providerCfg.ClientSecret = p.ClientID, p.ClientSecret
-		providerCfg.Scopes, providerCfg.RolesClaim, providerCfg.OrgClaim = p.Scopes, p.RolesClaim, p.OrgClaim
+		providers = append(providers, auth.ProviderConfig{
+			ID: config.DevelopmentProviderID, Name: "Development identity provider", Issuer: issuer,
+			ClientID: devidp.PortalClientID, ClientSecret: devidp.PortalClientSecret,
+			Scopes:     []string{"openid", "profile", "email", devidp.RolesScope},
+			RolesClaim: "roles", OrgClaim: "org", RedirectURL: redirectURL,
+		})
+		apiIssuers = append(apiIssuers, apiauth.Issuer{Issuer: issuer, Audience: apiAudience})
+		for _, mc := range devidp.MachineClients() {
+			apiClients = append(apiClients, apiauth.Client{Issuer: issuer, ClientID: mc.ID, Partner: mc.Org})
+		}
 	}
-	deps.Login = auth.NewLogin(a.Store.DB, providerCfg)
+	for _, p := range cfg.IdentityProviders {
+		pc := auth.ProviderConfig{
+			ID: p.ID, Name: p.Name, Issuer: p.Issuer, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
+			PrivateKeyID: p.PrivateKeyID, Scopes: p.Scopes, RolesClaim: p.RolesClaim, OrgClaim: p.OrgClaim,
+			RoleMap: p.RoleMap, OrgMap: p.OrgMap, FixedOrg: p.FixedOrg, RedirectURL: redirectURL,
+		}
+		if p.PrivateKeyFile != "" {
+			if pc.PrivateKey, err = readPrivateKey(p.PrivateKeyFile); err != nil {
+				return nil, fmt.Errorf("identity provider %s: private_key_file: %w", p.ID, err)
+			}
+		}
+		providers = append(providers, pc)
+	}
+	if deps.Providers, err = auth.NewProviders(a.Store.DB, providers); err != nil {
+		return nil, err
+	}
+	if deps.APIVerifier, err = apiauth.NewVerifier(apiIssuers, apiClients, nil); err != nil {
+		return nil, fmt.Errorf("API token verifier: %w", err)
+	}
 	if a.Server, err = server.New(deps); err != nil {
 		return nil, err
 	}
@@ -158,6 +200,43 @@ func (a *App) close() {
 	if a.embedded != nil {
 		a.embedded.Stop()
 	}
+}
+
+func apiConfig(cfg config.Config) ([]apiauth.Issuer, []apiauth.Client) {
+	var issuers []apiauth.Issuer
+	for _, is := range cfg.API.Issuers {
+		issuers = append(issuers, apiauth.Issuer{Issuer: is.Issuer, Audience: is.Audience})
+	}
+	var clients []apiauth.Client
+	for _, cl := range cfg.API.Clients {
+		clients = append(clients, apiauth.Client{Issuer: cl.Issuer, ClientID: cl.ClientID, Partner: cl.Partner})
+	}
+	return issuers, clients
+}
+
+// readPrivateKey loads a PEM private key (PKCS#8, PKCS#1 RSA or SEC 1 EC) for private_key_jwt.
+func readPrivateKey(path string) (crypto.Signer, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(raw)
+	if block == nil {
+		return nil, errors.New("no PEM block found")
+	}
+	if k, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
+		if signer, ok := k.(crypto.Signer); ok {
+			return signer, nil
+		}
+		return nil, fmt.Errorf("unsupported key type %T", k)
+	}
+	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
+		return k, nil
+	}
+	if k, err := x509.ParseECPrivateKey(block.Bytes); err == nil {
+		return k, nil
+	}
+	return nil, errors.New("not a PKCS#8, PKCS#1 or EC private key")
 }
 
 // sessionKey keys the session hashes. Production reads it from configuration;

@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,19 +47,64 @@ type Config struct {
 	TrustedProxies []string `yaml:"trusted_proxies"`
 
 	// IdentityProviders are the external OpenID Providers people sign in with.
-	// In development, when none is configured, the built-in development provider is used.
+	// Development always adds the built-in development provider.
 	IdentityProviders []IdentityProvider `yaml:"identity_providers"`
+
+	// API says which bearer tokens partner systems may call the API with.
+	API API `yaml:"api"`
+
+	// RateLimits bound sign-in attempts per client IP and API calls per client.
+	RateLimits RateLimits `yaml:"rate_limits"`
 }
 
 // IdentityProvider is one external OpenID Provider and how its claims map onto portal roles.
 type IdentityProvider struct {
-	Name         string   `yaml:"name"`
-	Issuer       string   `yaml:"issuer"`
-	ClientID     string   `yaml:"client_id"`
-	ClientSecret string   `yaml:"client_secret"`
-	Scopes       []string `yaml:"scopes"`
-	RolesClaim   string   `yaml:"roles_claim"`
-	OrgClaim     string   `yaml:"org_claim"`
+	// ID names the provider in URLs (/sign-in/<id>); letters, digits and hyphens.
+	ID           string `yaml:"id"`
+	Name         string `yaml:"name"`
+	Issuer       string `yaml:"issuer"`
+	ClientID     string `yaml:"client_id"`
+	ClientSecret string `yaml:"client_secret"`
+	// PrivateKeyFile, instead of a secret, authenticates the portal with a signed
+	// JWT (private_key_jwt): a PEM RSA or EC private key registered with the provider.
+	PrivateKeyFile string   `yaml:"private_key_file"`
+	PrivateKeyID   string   `yaml:"private_key_id"`
+	Scopes         []string `yaml:"scopes"`
+	RolesClaim     string   `yaml:"roles_claim"`
+	OrgClaim       string   `yaml:"org_claim"`
+	// RoleMap translates the provider's role values into portal roles; when set,
+	// values it does not list grant nothing.
+	RoleMap map[string]string `yaml:"role_map"`
+	// OrgMap translates the provider's organisation values into partner IDs or "department".
+	OrgMap map[string]string `yaml:"org_map"`
+	// FixedOrg is for a partner's own provider: everyone it signs in belongs to
+	// this partner, whatever its claims say.
+	FixedOrg string `yaml:"fixed_org"`
+}
+
+// API configures bearer-token authentication for partner systems.
+type API struct {
+	Issuers []APIIssuer `yaml:"issuers"`
+	Clients []APIClient `yaml:"clients"`
+}
+
+// APIIssuer is an authorization server whose access tokens the API accepts.
+type APIIssuer struct {
+	Issuer   string `yaml:"issuer"`
+	Audience string `yaml:"audience"`
+}
+
+// APIClient maps one machine client to exactly one partner.
+type APIClient struct {
+	Issuer   string `yaml:"issuer"`
+	ClientID string `yaml:"client_id"`
+	Partner  string `yaml:"partner"`
+}
+
+// RateLimits are per minute, with a burst of the same size.
+type RateLimits struct {
+	SignInPerMinute int `yaml:"sign_in_per_minute"`
+	APIPerMinute    int `yaml:"api_per_minute"`
 }
 
 // Error names the setting that is wrong, so start-up fails with a message an operator can act on.
@@ -129,17 +176,36 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			*d.dst = parsed
 		}
 	}
+	for _, n := range []struct {
+		name string
+		dst  *int
+	}{
+		{"PORTAL_SIGN_IN_PER_MINUTE", &c.RateLimits.SignInPerMinute},
+		{"PORTAL_API_PER_MINUTE", &c.RateLimits.APIPerMinute},
+	} {
+		if v := getenv(n.name); v != "" {
+			parsed, err := strconv.Atoi(v)
+			if err != nil || parsed < 1 {
+				return &Error{n.name, fmt.Sprintf("must be a positive whole number (got %q)", v)}
+			}
+			*n.dst = parsed
+		}
+	}
 	if v := getenv("PORTAL_TRUSTED_PROXIES"); v != "" {
 		c.TrustedProxies = strings.Split(v, ",")
 	}
 	if issuer := getenv("PORTAL_OIDC_ISSUER"); issuer != "" {
 		c.IdentityProviders = []IdentityProvider{{
-			Name:         getenv("PORTAL_OIDC_NAME"),
-			Issuer:       issuer,
-			ClientID:     getenv("PORTAL_OIDC_CLIENT_ID"),
-			ClientSecret: getenv("PORTAL_OIDC_CLIENT_SECRET"),
-			RolesClaim:   getenv("PORTAL_OIDC_ROLES_CLAIM"),
-			OrgClaim:     getenv("PORTAL_OIDC_ORG_CLAIM"),
+			ID:             getenv("PORTAL_OIDC_ID"),
+			PrivateKeyFile: getenv("PORTAL_OIDC_PRIVATE_KEY_FILE"),
+			FixedOrg:       getenv("PORTAL_OIDC_FIXED_ORG"),
+			Scopes:         strings.Fields(getenv("PORTAL_OIDC_SCOPES")),
+			Name:           getenv("PORTAL_OIDC_NAME"),
+			Issuer:         issuer,
+			ClientID:       getenv("PORTAL_OIDC_CLIENT_ID"),
+			ClientSecret:   getenv("PORTAL_OIDC_CLIENT_SECRET"),
+			RolesClaim:     getenv("PORTAL_OIDC_ROLES_CLAIM"),
+			OrgClaim:       getenv("PORTAL_OIDC_ORG_CLAIM"),
 		}}
 	}
 	return nil
@@ -202,9 +268,24 @@ func (c *Config) applyDefaults() {
 		if p.OrgClaim == "" {
 			p.OrgClaim = "org"
 		}
-		if p.Name == "" {
-			p.Name = "Sign in"
+		if p.ID == "" {
+			p.ID = fmt.Sprintf("provider-%d", i+1)
 		}
+		if p.Name == "" {
+			p.Name = p.ID
+		}
+	}
+	for i := range c.API.Issuers {
+		c.API.Issuers[i].Issuer = strings.TrimSuffix(c.API.Issuers[i].Issuer, "/")
+	}
+	for i := range c.API.Clients {
+		c.API.Clients[i].Issuer = strings.TrimSuffix(c.API.Clients[i].Issuer, "/")
+	}
+	if c.RateLimits.SignInPerMinute == 0 {
+		c.RateLimits.SignInPerMinute = 30
+	}
+	if c.RateLimits.APIPerMinute == 0 {
+		c.RateLimits.APIPerMinute = 600
 	}
 }
 
@@ -254,9 +335,46 @@ func (c *Config) Validate() error {
 		if p.ClientID == "" {
 			return &Error{setting + ".client_id (PORTAL_OIDC_CLIENT_ID)", "is required"}
 		}
-		if p.ClientSecret == "" {
-			return &Error{setting + ".client_secret (PORTAL_OIDC_CLIENT_SECRET)", "is required"}
+		if (p.ClientSecret == "") == (p.PrivateKeyFile == "") {
+			return &Error{setting + ".client_secret (PORTAL_OIDC_CLIENT_SECRET)", "give exactly one of client_secret and private_key_file"}
 		}
+		if !validID(p.ID) {
+			return &Error{setting + ".id", fmt.Sprintf("must be letters, digits and hyphens (got %q)", p.ID)}
+		}
+		for _, q := range c.IdentityProviders[:i] {
+			if q.ID == p.ID {
+				return &Error{setting + ".id", fmt.Sprintf("%q is used by another provider", p.ID)}
+			}
+		}
+		if p.ID == DevelopmentProviderID {
+			return &Error{setting + ".id", fmt.Sprintf("%q is reserved for the development provider", p.ID)}
+		}
+		for from, to := range p.RoleMap {
+			if !knownRole(to) {
+				return &Error{setting + ".role_map", fmt.Sprintf("%q maps to unknown role %q", from, to)}
+			}
+		}
+	}
+	for i, is := range c.API.Issuers {
+		setting := fmt.Sprintf("api.issuers[%d]", i)
+		if u, err := url.Parse(is.Issuer); err != nil || u.Host == "" || (c.Env == Production && u.Scheme != "https") {
+			return &Error{setting + ".issuer", fmt.Sprintf("must be the authorization server's issuer URL, https in production (got %q)", is.Issuer)}
+		}
+		if is.Audience == "" {
+			return &Error{setting + ".audience", "is required: the audience the API demands in access tokens"}
+		}
+	}
+	for i, cl := range c.API.Clients {
+		setting := fmt.Sprintf("api.clients[%d]", i)
+		if cl.ClientID == "" || cl.Partner == "" {
+			return &Error{setting, "needs client_id and partner"}
+		}
+		if !slices.ContainsFunc(c.API.Issuers, func(is APIIssuer) bool { return is.Issuer == cl.Issuer }) {
+			return &Error{setting + ".issuer", fmt.Sprintf("%q is not listed in api.issuers", cl.Issuer)}
+		}
+	}
+	if c.RateLimits.SignInPerMinute < 1 || c.RateLimits.APIPerMinute < 1 {
+		return &Error{"rate_limits", "limits must be positive"}
 	}
 
 	if c.Env != Production {
@@ -280,9 +398,28 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// DevelopmentIdP reports whether the built-in development OpenID Provider runs.
-func (c *Config) DevelopmentIdP() bool {
-	return c.Env == Development && len(c.IdentityProviders) == 0
+// DevelopmentProviderID names the built-in development provider in URLs.
+const DevelopmentProviderID = "dev"
+
+// DevelopmentIdP reports whether the built-in development OpenID Provider runs:
+// always in development, never in production.
+func (c *Config) DevelopmentIdP() bool { return c.Env == Development }
+
+// Roles the portal knows; configuration may only map claims onto these.
+var roles = []string{"partner_staff", "partner_compliance_officer", "contract_manager", "safeguarding_lead", "auditor"}
+
+func knownRole(r string) bool { return slices.Contains(roles, r) }
+
+func validID(id string) bool {
+	if id == "" || len(id) > 40 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // EmbeddedStore reports whether the portal starts its own in-process FerretDB.

@@ -127,3 +127,33 @@ func TestExampleConfigLoads(t *testing.T) {
 		t.Fatalf("config/portal.example.yaml: %v", err)
 	}
 }
+
+func TestIdentityAndAPISettingsAreChecked(t *testing.T) {
+	cases := map[string]string{
+		"client_secret":                `identity_providers: [{id: a, issuer: "https://a.example", client_id: x}]`,
+		"exactly one of client_secret": `identity_providers: [{id: a, issuer: "https://a.example", client_id: x, client_secret: s, private_key_file: k.pem}]`,
+		".id":                          `identity_providers: [{id: "a b", issuer: "https://a.example", client_id: x, client_secret: s}]`,
+		"used by another provider": `identity_providers: [{id: a, issuer: "https://a.example", client_id: x, client_secret: s},
+  {id: a, issuer: "https://b.example", client_id: x, client_secret: s}]`,
+		"reserved":                `identity_providers: [{id: dev, issuer: "https://a.example", client_id: x, client_secret: s}]`,
+		"unknown role":            `identity_providers: [{id: a, issuer: "https://a.example", client_id: x, client_secret: s, role_map: {Admin: superuser}}]`,
+		"api.issuers[0].audience": `api: {issuers: [{issuer: "https://a.example"}]}`,
+		"not listed in api.issuers": `api: {issuers: [{issuer: "https://a.example", audience: portal}],
+  clients: [{issuer: "https://b.example", client_id: c, partner: northgate}]}`,
+		"needs client_id and partner": `api: {issuers: [{issuer: "https://a.example", audience: portal}],
+  clients: [{issuer: "https://a.example", client_id: c}]}`,
+		"rate_limits": `rate_limits: {sign_in_per_minute: -1}`,
+	}
+	for want, yaml := range cases {
+		t.Run(want, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "portal.yaml")
+			if err := os.WriteFile(path, []byte(yaml+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(path, env(nil))
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("got %v, want an error mentioning %q", err, want)
+			}
+		})
+	}
+}

@@ -31,7 +31,13 @@ func NewBrowser(t testing.TB) *Browser {
 	axe, err := os.ReadFile(filepath.Join(ModuleRoot(t), "node_modules", "axe-core", "axe.min.js"))
 	RequireTool(t, "axe-core (npm ci)", err)
 
-	profile := t.TempDir()
+	// Not t.TempDir(): long test names make Chromium's singleton socket path
+	// exceed the 108-byte limit of a Unix socket address.
+	profile, err := os.MkdirTemp("", "chromium-")
+	if err != nil {
+		t.Fatalf("browser profile directory: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(profile) })
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(path),
 		chromedp.Headless,

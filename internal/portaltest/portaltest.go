@@ -83,6 +83,9 @@ func StartWith(t testing.TB, opts Options) *Portal {
 		"PORTAL_BASE_URL":  base,
 		"PORTAL_DATA_DIR":  dataDir,
 		"PORTAL_LOG_LEVEL": "info",
+		// Tests sign in far faster than people; the limits have their own test.
+		"PORTAL_SIGN_IN_PER_MINUTE": "100000",
+		"PORTAL_API_PER_MINUTE":     "100000",
 	}
 	if uri := os.Getenv("PORTAL_TEST_MONGODB_URI"); uri != "" {
 		env["MONGODB_URI"] = uri

@@ -59,8 +59,25 @@ func Follow(t testing.TB, c *http.Client, method, u string, form url.Values) (*h
 // portal lands the person on.
 func SignIn(t testing.TB, c *http.Client, baseURL, username string) (string, *url.URL) {
 	t.Helper()
-	resp, body, at := Follow(t, c, http.MethodGet, baseURL+"/sign-in", nil)
-	if resp.StatusCode != http.StatusOK || !strings.HasSuffix(at.Path, "/dev-idp/login") {
+	return SignInThrough(t, c, baseURL+"/sign-in", username)
+}
+
+// SignInThrough logs in starting from start (/sign-in, or /sign-in/<provider>
+// when the portal offers a choice) at any provider built on the development one.
+func SignInThrough(t testing.TB, c *http.Client, start, username string) (string, *url.URL) {
+	t.Helper()
+	resp, body, at := SignInAttempt(t, c, start, username)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("after login: %d at %s:\n%s", resp.StatusCode, at, body)
+	}
+	return body, at
+}
+
+// SignInAttempt logs in at the provider and returns whatever the portal answers.
+func SignInAttempt(t testing.TB, c *http.Client, start, username string) (*http.Response, string, *url.URL) {
+	t.Helper()
+	resp, body, at := Follow(t, c, http.MethodGet, start, nil)
+	if resp.StatusCode != http.StatusOK || !strings.HasSuffix(at.Path, "/login") {
 		t.Fatalf("sign-in did not reach the provider's login page: %d at %s", resp.StatusCode, at)
 	}
 	action, id := formAction.FindStringSubmatch(body), authRequestID.FindStringSubmatch(body)
@@ -72,11 +89,7 @@ func SignIn(t testing.TB, c *http.Client, baseURL, username string) (string, *ur
 		t.Fatalf("form action: %v", err)
 	}
 	form := url.Values{"authRequestID": {html.UnescapeString(id[1])}, "username": {username}, "password": {"password"}}
-	resp, body, at = Follow(t, c, http.MethodPost, target.String(), form)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("after login: %d at %s:\n%s", resp.StatusCode, at, body)
-	}
-	return body, at
+	return Follow(t, c, http.MethodPost, target.String(), form)
 }
 
 // CSRFToken is the token in a page's forms.

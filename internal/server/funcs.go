@@ -47,4 +47,29 @@ var pageFuncs = template.FuncMap{
 	"statusClass":  func(s string) string { return contractStatusClasses[s] },
 	"categoryName": func(s string) string { return staffCategoryNames[s] },
 	"date":         func(t time.Time) string { return t.In(london).Format("2 January 2006") },
+	"dateTime":     func(t time.Time) string { return t.In(london).Format("2 January 2006 15:04:05") },
+	"errorList":    errorList,
+	"endSessionLabel": func(name string) template.HTML {
+		return template.HTML(`End session<span class="govuk-visually-hidden"> of ` + template.HTMLEscapeString(name) + `</span>`)
+	},
+	"fieldError": fieldErrorMessage,
+}
+
+// errorList turns form errors into govukErrorSummary's list, each linking to its field.
+func errorList(errs []fieldError) []any {
+	out := make([]any, len(errs))
+	for i, e := range errs {
+		out[i] = map[string]any{"text": e.Message, "href": "#" + e.Field}
+	}
+	return out
+}
+
+// fieldErrorMessage is the govukErrorMessage params for field, or nil.
+func fieldErrorMessage(errs []fieldError, field string) any {
+	for _, e := range errs {
+		if e.Field == field {
+			return map[string]any{"text": e.Message}
+		}
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,14 +73,8 @@ func (s *Server) recoverPanic(c *gin.Context) {
 // securityHeaders applies to every response. The CSP allows no inline script or
 // style at all; forms may post only here and, for sign-out, to the provider.
 func (s *Server) securityHeaders(c *gin.Context) {
-	formAction := "'self'"
-	if s.login != nil {
-		if u, err := url.Parse(s.login.Issuer()); err == nil && !strings.HasPrefix(s.login.Issuer(), s.cfg.BaseURL) {
-			formAction += " " + u.Scheme + "://" + u.Host
-		}
-	}
 	h := c.Writer.Header()
-	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action "+formAction+"; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action "+s.formAction+"; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
@@ -89,6 +84,20 @@ func (s *Server) securityHeaders(c *gin.Context) {
 		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 	}
 	c.Next()
+}
+
+// formAction lists where forms may post: here, and the providers' end-session
+// endpoints, which sign-out redirects to.
+func formAction(base string, providers *auth.Providers) string {
+	sources := []string{"'self'"}
+	for _, l := range providers.List() {
+		if u, err := url.Parse(l.Issuer()); err == nil && !strings.HasPrefix(l.Issuer(), base) {
+			if src := u.Scheme + "://" + u.Host; !slices.Contains(sources, src) {
+				sources = append(sources, src)
+			}
+		}
+	}
+	return strings.Join(sources, " ")
 }
 
 // noStore keeps pages with personal data out of every cache.

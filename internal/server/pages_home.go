@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 
+	"github.com/department/safeguarding-portal/internal/audit"
 	"github.com/department/safeguarding-portal/internal/partner"
 	"github.com/department/safeguarding-portal/internal/staff"
 	"github.com/gin-gonic/gin"
@@ -10,11 +11,17 @@ import (
 
 // staffHome shows a partner staff member their own roster record.
 func (s *Server) staffHome(c *gin.Context) {
-	id := session(c).Identity
-	member, err := s.staff.ByEmail(c.Request.Context(), id.Org, id.Email)
+	p := principal(c)
+	member, err := s.staff.ByEmail(c.Request.Context(), p.Scope, session(c).Identity.Email)
 	if err != nil {
 		s.fail(c, "load own staff record", err)
 		return
+	}
+	if member != nil {
+		if err := s.record(c, event(c, "staff.view", "staff/"+member.ID.Hex(), member.PartnerID, audit.Success)); err != nil {
+			s.fail(c, "audit own record view", err)
+			return
+		}
 	}
 	s.render(c, http.StatusOK, "home-staff", "Your record", struct{ Member *staff.Member }{member})
 }
@@ -22,18 +29,18 @@ func (s *Server) staffHome(c *gin.Context) {
 // officerHome shows a partner compliance officer their organisation at a glance.
 func (s *Server) officerHome(c *gin.Context) {
 	ctx := c.Request.Context()
-	org := session(c).Identity.Org
-	p, err := s.partners.Get(ctx, org)
+	scope := principal(c).Scope
+	p, err := s.partners.Get(ctx, scope, session(c).Identity.Org)
 	if err != nil {
 		s.fail(c, "load own partner", err)
 		return
 	}
-	contracts, err := s.partners.Contracts(ctx, org)
+	contracts, err := s.partners.Contracts(ctx, scope)
 	if err != nil {
 		s.fail(c, "load own contracts", err)
 		return
 	}
-	active, err := s.staff.CountActive(ctx, org)
+	active, err := s.staff.CountActive(ctx, scope)
 	if err != nil {
 		s.fail(c, "count own staff", err)
 		return
@@ -51,13 +58,9 @@ type contractRow struct {
 }
 
 func (s *Server) contractRows(c *gin.Context, contracts []partner.Contract) ([]contractRow, error) {
-	partners, err := s.partners.List(c.Request.Context())
+	names, err := s.partners.Names(c.Request.Context())
 	if err != nil {
 		return nil, err
-	}
-	names := make(map[string]string, len(partners))
-	for _, p := range partners {
-		names[p.ID] = p.Name
 	}
 	rows := make([]contractRow, len(contracts))
 	for i, ct := range contracts {
@@ -68,35 +71,22 @@ func (s *Server) contractRows(c *gin.Context, contracts []partner.Contract) ([]c
 
 // managerHome lists the contracts assigned to a contract manager.
 func (s *Server) managerHome(c *gin.Context) {
-	contracts, err := s.partners.ManagedContracts(c.Request.Context(), session(c).Identity.Subject)
-	if err != nil {
-		s.fail(c, "load managed contracts", err)
-		return
-	}
-	s.contractsPage(c, "home-manager", "Your contracts", contracts)
+	s.contractsPage(c, "home-manager", "Your contracts")
 }
 
 // leadHome lists every contract: safeguarding leads see the whole portfolio.
-func (s *Server) leadHome(c *gin.Context) {
-	contracts, err := s.partners.AllContracts(c.Request.Context())
-	if err != nil {
-		s.fail(c, "load contracts", err)
-		return
-	}
-	s.contractsPage(c, "home-lead", "Portfolio", contracts)
-}
+func (s *Server) leadHome(c *gin.Context) { s.contractsPage(c, "home-lead", "Portfolio") }
 
 // auditorHome gives auditors a read-only view of the portfolio.
-func (s *Server) auditorHome(c *gin.Context) {
-	contracts, err := s.partners.AllContracts(c.Request.Context())
+func (s *Server) auditorHome(c *gin.Context) { s.contractsPage(c, "home-auditor", "Oversight") }
+
+// contractsPage lists the contracts within the caller's scope.
+func (s *Server) contractsPage(c *gin.Context, name, title string) {
+	contracts, err := s.partners.Contracts(c.Request.Context(), principal(c).Scope)
 	if err != nil {
 		s.fail(c, "load contracts", err)
 		return
 	}
-	s.contractsPage(c, "home-auditor", "Oversight", contracts)
-}
-
-func (s *Server) contractsPage(c *gin.Context, name, title string, contracts []partner.Contract) {
 	rows, err := s.contractRows(c, contracts)
 	if err != nil {
 		s.fail(c, "load partners", err)

@@ -4,16 +4,38 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/department/safeguarding-portal/internal/audit"
 	"github.com/department/safeguarding-portal/internal/auth"
 	"github.com/gin-gonic/gin"
 )
 
-// signIn starts the authorization code flow: the attempt (state, nonce, PKCE
-// verifier) stays on the server, bound to this browser by a short-lived cookie.
+// signIn sends people straight to the only provider, or lets them choose.
 func (s *Server) signIn(c *gin.Context) {
-	token, redirect, err := s.login.Begin(c.Request.Context(), s.sessions)
+	providers := s.providers.List()
+	if len(providers) == 1 {
+		s.beginSignIn(c, providers[0])
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	s.render(c, http.StatusOK, "sign-in-choose", "How do you want to sign in?", struct{ Providers []*auth.Login }{providers})
+}
+
+// signInWith starts sign-in through the provider the chooser links to.
+func (s *Server) signInWith(c *gin.Context) {
+	l, ok := s.providers.Get(c.Param("provider"))
+	if !ok {
+		s.renderError(c, http.StatusNotFound)
+		return
+	}
+	s.beginSignIn(c, l)
+}
+
+// beginSignIn starts the authorization code flow: the attempt (state, nonce,
+// PKCE verifier) stays on the server, bound to this browser by a short-lived cookie.
+func (s *Server) beginSignIn(c *gin.Context, l *auth.Login) {
+	token, redirect, err := l.Begin(c.Request.Context(), s.sessions)
 	if err != nil {
-		s.log.Error("begin sign-in", "err", err, "request_id", c.GetString(ctxRequestID))
+		s.log.Error("begin sign-in", "provider", l.ID(), "err", err, "request_id", c.GetString(ctxRequestID))
 		s.renderError(c, http.StatusServiceUnavailable)
 		return
 	}
@@ -29,11 +51,27 @@ func (s *Server) authCallback(c *gin.Context) {
 	s.setCookie(c, s.loginCookieName(), "", -1)
 	c.Header("Cache-Control", "no-store")
 
-	id, rawIDToken, err := s.login.Complete(ctx, s.sessions, attempt, c.Request.URL.Query())
+	id, rawIDToken, err := s.providers.Complete(ctx, s.sessions, attempt, c.Request.URL.Query())
+	if err == nil {
+		err = s.knownOrganisation(c, id)
+	}
+	if noAccess := (*auth.NoAccessError)(nil); errors.As(err, &noAccess) {
+		id.Subject, id.Issuer = noAccess.Subject, noAccess.Issuer
+		if noAccess.Subject == "" {
+			noAccess.Subject, noAccess.Issuer = id.Subject, id.Issuer
+		}
+	}
 	var noAccess *auth.NoAccessError
 	switch {
 	case errors.As(err, &noAccess):
 		s.log.Warn("sign-in refused: no recognised role or organisation", "request_id", c.GetString(ctxRequestID))
+		e := event(c, "sign_in", "session", "", audit.Denied)
+		e.Actor = audit.Actor{Kind: "person", Subject: id.Subject, Issuer: id.Issuer}
+		e.Detail = "no recognised role or organisation"
+		if err := s.record(c, e); err != nil {
+			s.fail(c, "audit refused sign-in", err)
+			return
+		}
 		s.render(c, http.StatusForbidden, "no-access", "You do not have access to this service", nil)
 		return
 	case errors.Is(err, auth.ErrLoginFailed):
@@ -50,10 +88,22 @@ func (s *Server) authCallback(c *gin.Context) {
 			s.log.Error("end previous session", "err", err, "request_id", c.GetString(ctxRequestID))
 		}
 	}
-	token, _, err := s.sessions.Create(ctx, id, rawIDToken)
+	token, sess, err := s.sessions.Create(ctx, id, rawIDToken)
 	if err != nil {
 		s.log.Error("create session", "err", err, "request_id", c.GetString(ctxRequestID))
 		s.renderError(c, http.StatusServiceUnavailable)
+		return
+	}
+	c.Set(ctxSession, sess)
+	e := event(c, "sign_in", "session/"+sess.Ref, "", audit.Success)
+	if id.Org != auth.DepartmentOrg {
+		e.PartnerID = id.Org
+	}
+	e.Detail = "through " + id.Provider
+	if err := s.record(c, e); err != nil {
+		// No session may exist that the trail does not know about.
+		_ = s.sessions.End(ctx, token)
+		s.fail(c, "audit sign-in", err)
 		return
 	}
 	// No Max-Age: the cookie ends with the browser; the server enforces the lifetimes.
@@ -66,11 +116,35 @@ func (s *Server) authCallback(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, home)
 }
 
+// knownOrganisation refuses people whose organisation is neither the
+// department nor a partner the portal holds.
+func (s *Server) knownOrganisation(c *gin.Context, id auth.Identity) error {
+	if id.Org == auth.DepartmentOrg {
+		return nil
+	}
+	names, err := s.partners.Names(c.Request.Context())
+	if err != nil {
+		return err
+	}
+	if _, ok := names[id.Org]; !ok {
+		return &auth.NoAccessError{Rejected: []string{"unknown organisation"}}
+	}
+	return nil
+}
+
 // signOut ends the session here, then asks the provider to end its own.
 func (s *Server) signOut(c *gin.Context) {
 	ctx := c.Request.Context()
 	sess := session(c)
 	token := c.GetString(ctxToken)
+	e := event(c, "sign_out", "session/"+sess.Ref, "", audit.Success)
+	if sess.Identity.Org != auth.DepartmentOrg {
+		e.PartnerID = sess.Identity.Org
+	}
+	if err := s.record(c, e); err != nil {
+		s.fail(c, "audit sign-out", err)
+		return
+	}
 	if err := s.sessions.End(ctx, token); err != nil {
 		s.log.Error("end session", "err", err, "request_id", c.GetString(ctxRequestID))
 		s.renderError(c, http.StatusServiceUnavailable)
@@ -79,9 +153,11 @@ func (s *Server) signOut(c *gin.Context) {
 	s.setCookie(c, s.sessionCookieName(), "", -1)
 	c.Header("Cache-Control", "no-store")
 	signedOut := s.cfg.BaseURL + "/signed-out"
-	if u := s.login.LogoutURL(ctx, sess.IDToken, signedOut); u != "" {
-		c.Redirect(http.StatusSeeOther, u)
-		return
+	if l, ok := s.providers.Get(sess.Identity.Provider); ok {
+		if u := l.LogoutURL(ctx, sess.IDToken, signedOut); u != "" {
+			c.Redirect(http.StatusSeeOther, u)
+			return
+		}
 	}
 	c.Redirect(http.StatusSeeOther, "/signed-out")
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 
+	"github.com/department/safeguarding-portal/internal/access"
 	"github.com/department/safeguarding-portal/internal/auth"
 	"github.com/gin-gonic/gin"
 )
@@ -33,6 +34,15 @@ func (p page) NavItems() []map[string]any {
 	return items
 }
 
+// extraNav are the pages beyond each role's home that earn a navigation link.
+var extraNav = []struct {
+	action     access.Action
+	href, text string
+}{
+	{access.ManageSessions, "/sessions", "Sessions"},
+	{access.ViewAudit, "/audit", "Audit trail"},
+}
+
 // render writes a full page; a template failure becomes a 500 page, not half a page.
 func (s *Server) render(c *gin.Context, status int, name, title string, data any) {
 	p := page{Title: title, Data: data, HomeHref: "/"}
@@ -44,6 +54,12 @@ func (s *Server) render(c *gin.Context, status int, name, title string, data any
 		for _, r := range id.Roles {
 			if href, ok := homePaths[r]; ok {
 				p.Nav = append(p.Nav, navItem{Href: href, Text: homeTitles[r], Active: c.Request.URL.Path == href})
+			}
+		}
+		who := access.PersonPrincipal(id, access.Scope{})
+		for _, extra := range extraNav {
+			if who.May(extra.action) {
+				p.Nav = append(p.Nav, navItem{Href: extra.href, Text: extra.text, Active: c.Request.URL.Path == extra.href})
 			}
 		}
 		p.HomeHref = homePaths[id.PrimaryRole()]
@@ -58,11 +74,13 @@ func (s *Server) render(c *gin.Context, status int, name, title string, data any
 	}
 }
 
+const departmentName = "Department for Customer Services"
+
 func (s *Server) orgName(c *gin.Context, org string) string {
 	if org == auth.DepartmentOrg {
-		return "Department for Customer Services"
+		return departmentName
 	}
-	p, err := s.partners.Get(c.Request.Context(), org)
+	p, err := s.partners.Get(c.Request.Context(), access.PartnerScope(org), org)
 	if err != nil {
 		return org
 	}
@@ -77,12 +95,13 @@ type errorPage struct {
 }
 
 var errorPages = map[int]errorPage{
-	http.StatusNotFound:            {Heading: "Page not found", Body: "If you typed the web address, check it is correct. If you pasted the web address, check you copied the entire address."},
-	http.StatusForbidden:           {Heading: "You do not have access to this page", Body: "Your account does not allow you to see this page. If you think it should, contact your organisation's portal administrator."},
-	http.StatusMethodNotAllowed:    {Heading: "Page not found", Body: "This page cannot be used that way."},
-	http.StatusInternalServerError: {Heading: "Sorry, there is a problem with the service", Body: "Try again later. Nothing you entered has been saved unless you were told it was."},
-	http.StatusServiceUnavailable:  {Heading: "Sorry, the service is unavailable", Body: "Try again in a few minutes."},
-	http.StatusBadRequest:          {Heading: "Sorry, there is a problem", Body: "The request could not be understood. Go back and try again."},
+	http.StatusNotFound:              {Heading: "Page not found", Body: "If you typed the web address, check it is correct. If you pasted the web address, check you copied the entire address."},
+	http.StatusForbidden:             {Heading: "You do not have access to this page", Body: "Your account does not allow you to see this page. If you think it should, contact your organisation's portal administrator."},
+	http.StatusMethodNotAllowed:      {Heading: "Page not found", Body: "This page cannot be used that way."},
+	http.StatusInternalServerError:   {Heading: "Sorry, there is a problem with the service", Body: "Try again later. Nothing you entered has been saved unless you were told it was."},
+	http.StatusServiceUnavailable:    {Heading: "Sorry, the service is unavailable", Body: "Try again in a few minutes."},
+	http.StatusBadRequest:            {Heading: "Sorry, there is a problem", Body: "The request could not be understood. Go back and try again."},
+	http.StatusRequestEntityTooLarge: {Heading: "The file or form is too large", Body: "Go back and send less at once."},
 }
 
 // renderError shows the GOV.UK error page for status.

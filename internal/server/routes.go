@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/department/safeguarding-portal/internal/access"
 	"github.com/department/safeguarding-portal/internal/auth"
 	"github.com/gin-gonic/gin"
 )
@@ -17,7 +18,7 @@ func (s *Server) routes() error {
 		return err
 	}
 	r.HandleMethodNotAllowed = true
-	r.Use(requestID, s.recoverPanic, s.securityHeaders, s.metrics.observe, s.accessLog)
+	r.Use(s.everyRequest()...)
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
@@ -29,26 +30,51 @@ func (s *Server) routes() error {
 		r.Any("/dev-idp/*path", gin.WrapH(s.devIdP))
 	}
 
-	pages := r.Group("/", s.loadSession, s.checkCSRF)
+	// The API: bearer tokens, never cookies, so no CSRF; errors as problem+json.
+	api := r.Group("/api/v1", noStore, s.apiAuth)
+	api.GET("/contracts", s.apiAllow(access.ViewContracts, "incidents:read"), s.apiContracts)
+
+	pages := r.Group("/", s.pageChecks()...)
 	pages.GET("/", s.start)
 	pages.GET("/cookies", s.cookies)
 	pages.GET("/accessibility", s.accessibility)
-	pages.GET("/sign-in", s.signIn)
-	pages.GET("/auth/callback", s.authCallback)
+	pages.GET("/sign-in", s.limitSignIn, s.signIn)
+	pages.GET("/sign-in/:provider", s.limitSignIn, s.signInWith)
+	pages.GET("/auth/callback", s.limitSignIn, s.authCallback)
 	pages.GET("/signed-out", s.signedOut)
 	pages.POST("/sign-out", s.signOut)
 
-	private := pages.Group("/", s.requireSignIn, noStore)
+	private := pages.Group("/", s.signedInChecks()...)
 	private.GET("/my-record", s.requireRole(auth.PartnerStaff), s.staffHome)
 	private.GET("/organisation", s.requireRole(auth.PartnerComplianceOfficer), s.officerHome)
 	private.GET("/contracts", s.requireRole(auth.ContractManager), s.managerHome)
 	private.GET("/portfolio", s.requireRole(auth.SafeguardingLead), s.leadHome)
 	private.GET("/oversight", s.requireRole(auth.Auditor), s.auditorHome)
+	private.GET("/partners/:partner", s.allow(access.ViewPartner), s.partnerPage)
+	private.GET("/staff/:staffID", s.allow(access.ViewStaff), s.staffRecord)
+	private.GET("/sessions", s.allow(access.ManageSessions), s.sessionsPage)
+	private.POST("/sessions/:ref/end", s.allow(access.ManageSessions), s.endSession)
+	private.GET("/audit", s.allow(access.ViewAudit), s.auditPage)
+	private.GET("/audit.csv", s.allow(access.ViewAudit), s.auditCSV)
 
-	r.NoRoute(s.loadSession, func(c *gin.Context) { s.renderError(c, http.StatusNotFound) })
-	r.NoMethod(s.loadSession, func(c *gin.Context) { s.renderError(c, http.StatusMethodNotAllowed) })
+	r.NoRoute(s.loadSession, s.notFound)
+	r.NoMethod(s.loadSession, s.methodNotAllowed)
 	s.engine = r
 	return nil
+}
+
+// everyRequest runs before every route: identification, headers, metrics, logs, limits.
+func (s *Server) everyRequest() gin.HandlersChain {
+	return gin.HandlersChain{requestID, s.recoverPanic, s.securityHeaders, s.metrics.observe, s.accessLog, capBody}
+}
+
+// pageChecks run for every page: who is signed in, and CSRF on anything that changes state.
+func (s *Server) pageChecks() gin.HandlersChain { return gin.HandlersChain{s.loadSession, s.checkCSRF} }
+
+// signedInChecks guard every page with personal data: a live session, no
+// caching, and the caller as the policy sees them.
+func (s *Server) signedInChecks() gin.HandlersChain {
+	return gin.HandlersChain{s.requireSignIn, noStore, s.loadPrincipal}
 }
 
 // homePaths is each role's landing page.
@@ -66,6 +92,24 @@ var homeTitles = map[auth.Role]string{
 	auth.ContractManager:          "Your contracts",
 	auth.SafeguardingLead:         "Portfolio",
 	auth.Auditor:                  "Oversight",
+}
+
+func isAPI(c *gin.Context) bool { return strings.HasPrefix(c.Request.URL.Path, "/api/") }
+
+func (s *Server) notFound(c *gin.Context) {
+	if isAPI(c) {
+		writeProblem(c, http.StatusNotFound, "")
+		return
+	}
+	s.renderError(c, http.StatusNotFound)
+}
+
+func (s *Server) methodNotAllowed(c *gin.Context) {
+	if isAPI(c) {
+		writeProblem(c, http.StatusMethodNotAllowed, "")
+		return
+	}
+	s.renderError(c, http.StatusMethodNotAllowed)
 }
 
 func (s *Server) healthz(c *gin.Context) { c.String(http.StatusOK, "ok\n") }

@@ -11,9 +11,12 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/department/safeguarding-portal/internal/apiauth"
+	"github.com/department/safeguarding-portal/internal/audit"
 	"github.com/department/safeguarding-portal/internal/auth"
 	"github.com/department/safeguarding-portal/internal/config"
 	"github.com/department/safeguarding-portal/internal/partner"
+	"github.com/department/safeguarding-portal/internal/ratelimit"
 	"github.com/department/safeguarding-portal/internal/staff"
 	"github.com/department/safeguarding-portal/internal/store"
 	"github.com/department/safeguarding-portal/internal/view"
@@ -23,17 +26,23 @@ import (
 
 // Server is the portal's web application.
 type Server struct {
-	cfg      config.Config
-	log      *slog.Logger
-	store    *store.Store
-	views    *view.Renderer
-	sessions *auth.Sessions
-	login    *auth.Login
-	devIdP   http.Handler
-	partners *partner.Store
-	staff    *staff.Store
-	metrics  *metrics
-	engine   *gin.Engine
+	cfg         config.Config
+	log         *slog.Logger
+	store       *store.Store
+	views       *view.Renderer
+	sessions    *auth.Sessions
+	providers   *auth.Providers
+	devIdP      http.Handler
+	partners    *partner.Store
+	staff       *staff.Store
+	trail       *audit.Trail
+	apiVerifier *apiauth.Verifier
+	signInLimit *ratelimit.Limiter
+	apiLimit    *ratelimit.Limiter
+	metrics     *metrics
+	engine      *gin.Engine
+	// formAction is the CSP form-action source list, fixed at start.
+	formAction string
 }
 
 // Deps are what the server needs from main.
@@ -41,8 +50,12 @@ type Deps struct {
 	Config config.Config
 	Log    *slog.Logger
 	Store  *store.Store
-	// Login is the identity provider people sign in through.
-	Login *auth.Login
+	// Providers are the identity providers people sign in through.
+	Providers *auth.Providers
+	// APIVerifier checks partner systems' bearer tokens.
+	APIVerifier *apiauth.Verifier
+	// Trail is the audit trail.
+	Trail *audit.Trail
 	// DevIdP, when set, is mounted at /dev-idp (development only).
 	DevIdP http.Handler
 	// Assets are the fingerprinted static files.
@@ -61,17 +74,25 @@ func New(d Deps) (*Server, error) {
 		return nil, errors.New("the development identity provider never runs outside development")
 	}
 	s := &Server{
-		cfg:      d.Config,
-		log:      d.Log,
-		store:    d.Store,
-		views:    views,
-		sessions: auth.NewSessions(d.Store.DB, d.SessionKey, d.Config.SessionIdleTimeout, d.Config.SessionAbsoluteTimeout),
-		login:    d.Login,
-		devIdP:   d.DevIdP,
-		partners: partner.NewStore(d.Store.DB),
-		staff:    staff.NewStore(d.Store.DB),
-		metrics:  newMetrics(),
+		cfg:         d.Config,
+		log:         d.Log,
+		store:       d.Store,
+		views:       views,
+		sessions:    auth.NewSessions(d.Store.DB, d.SessionKey, d.Config.SessionIdleTimeout, d.Config.SessionAbsoluteTimeout),
+		providers:   d.Providers,
+		devIdP:      d.DevIdP,
+		partners:    partner.NewStore(d.Store.DB),
+		staff:       staff.NewStore(d.Store.DB),
+		trail:       d.Trail,
+		apiVerifier: d.APIVerifier,
+		signInLimit: ratelimit.New(d.Config.RateLimits.SignInPerMinute, time.Minute, d.Config.RateLimits.SignInPerMinute),
+		apiLimit:    ratelimit.New(d.Config.RateLimits.APIPerMinute, time.Minute, d.Config.RateLimits.APIPerMinute),
+		metrics:     newMetrics(),
 	}
+	if s.providers == nil || s.trail == nil || s.apiVerifier == nil {
+		return nil, errors.New("server needs identity providers, an API token verifier and the audit trail")
+	}
+	s.formAction = formAction(s.cfg.BaseURL, s.providers)
 	if err := s.routes(); err != nil {
 		return nil, err
 	}
@@ -80,6 +101,9 @@ func New(d Deps) (*Server, error) {
 
 // Handler is the portal's whole HTTP surface.
 func (s *Server) Handler() http.Handler { return s.engine }
+
+// AssetVersion is the fingerprint in every asset URL.
+func (s *Server) AssetVersion() string { return s.views.Assets.Version }
 
 // Routes lists every registered method and path, for tests that must cover them all.
 func (s *Server) Routes() gin.RoutesInfo { return s.engine.Routes() }

@@ -1,0 +1,230 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/department/safeguarding-portal/internal/portaltest"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// callers are everyone the matrix tries every route as.
+var callers = []string{"anonymous", "staff@northgate.example", "officer@northgate.example", "officer@brightwell.example",
+	"manager@department.example", "lead@department.example", "auditor@department.example", "northgate-system", "brightwell-system"}
+
+// The two partners whose resources each route is tried against.
+const (
+	northgate  = "northgate"
+	brightwell = "brightwell"
+)
+
+// outcome is the status a caller gets for a northgate resource and a brightwell one.
+type outcome [2]int
+
+func same(status int) outcome { return outcome{status, status} }
+
+// row is one route's expectations. Callers not listed get dflt.
+type row struct {
+	probe     string // the path to request, with :partner, :staffID, :ref or :version filled in
+	dflt      outcome
+	by        map[string]outcome
+	fresh     bool // the call changes the caller's own session: use a new sign-in for it
+	perTarget bool // the path names a partner's resource; try both partners
+}
+
+// matrix has a row for every route the router registers; the test fails for a route without one.
+var matrix = map[string]row{
+	"GET /healthz":               {probe: "/healthz", dflt: same(200)},
+	"GET /readyz":                {probe: "/readyz", dflt: same(200)},
+	"GET /metrics":               {probe: "/metrics", dflt: same(200)},
+	"GET /assets/:version/*file": {probe: "/assets/:version/portal.css", dflt: same(200)},
+	"ANY /dev-idp/*path":         {probe: "/dev-idp/.well-known/openid-configuration", dflt: same(200)},
+
+	"GET /api/v1/contracts": {probe: "/api/v1/contracts", dflt: same(401), by: map[string]outcome{
+		"northgate-system": same(200), "brightwell-system": same(200)}},
+
+	"GET /": {probe: "/", dflt: same(303), by: map[string]outcome{ // signed-in people go to their home page
+		"anonymous": same(200), "northgate-system": same(200), "brightwell-system": same(200)}},
+	"GET /cookies":           {probe: "/cookies", dflt: same(200)},
+	"GET /accessibility":     {probe: "/accessibility", dflt: same(200)},
+	"GET /sign-in":           {probe: "/sign-in", dflt: same(303)},
+	"GET /sign-in/:provider": {probe: "/sign-in/dev", dflt: same(303)},
+	"GET /auth/callback":     {probe: "/auth/callback?state=x&code=y", dflt: same(400)},
+	"GET /signed-out":        {probe: "/signed-out", dflt: same(200)},
+	"POST /sign-out": {probe: "/sign-out", fresh: true, dflt: same(303), by: map[string]outcome{
+		"anonymous": same(403), "northgate-system": same(403), "brightwell-system": same(403)}},
+
+	"GET /my-record":    {probe: "/my-record", dflt: same(403), by: signedIn(map[string]outcome{"staff@northgate.example": same(200)})},
+	"GET /organisation": {probe: "/organisation", dflt: same(403), by: signedIn(map[string]outcome{"officer@northgate.example": same(200), "officer@brightwell.example": same(200)})},
+	"GET /contracts":    {probe: "/contracts", dflt: same(403), by: signedIn(map[string]outcome{"manager@department.example": same(200)})},
+	"GET /portfolio":    {probe: "/portfolio", dflt: same(403), by: signedIn(map[string]outcome{"lead@department.example": same(200)})},
+	"GET /oversight":    {probe: "/oversight", dflt: same(403), by: signedIn(map[string]outcome{"auditor@department.example": same(200)})},
+
+	"GET /partners/:partner": {probe: "/partners/:partner", perTarget: true, dflt: same(403), by: signedIn(partnerReach)},
+	"GET /staff/:staffID":    {probe: "/staff/:staffID", perTarget: true, dflt: same(403), by: signedIn(partnerReach)},
+
+	"GET /sessions": {probe: "/sessions", dflt: same(403), by: signedIn(map[string]outcome{"lead@department.example": same(200)})},
+	"POST /sessions/:ref/end": {probe: "/sessions/:ref/end", perTarget: true, dflt: same(403), by: map[string]outcome{
+		"lead@department.example": same(303)}},
+
+	"GET /audit":     {probe: "/audit", dflt: same(403), by: signedIn(map[string]outcome{"auditor@department.example": same(200)})},
+	"GET /audit.csv": {probe: "/audit.csv", dflt: same(403), by: signedIn(map[string]outcome{"auditor@department.example": same(200)})},
+}
+
+// partnerReach is who reaches each partner's pages: a partner's own people
+// only their own partner (the other answers 404, as if it did not exist), the
+// contract manager only the partner whose contract they manage, leads and
+// auditors every partner.
+var partnerReach = map[string]outcome{
+	"officer@northgate.example":  {200, 404},
+	"officer@brightwell.example": {404, 200},
+	"manager@department.example": {200, 404},
+	"lead@department.example":    same(200),
+	"auditor@department.example": same(200),
+}
+
+// signedIn adds what pages answer people who are not signed in: a redirect to
+// the start page (API clients' tokens are no cookie).
+func signedIn(m map[string]outcome) map[string]outcome {
+	out := map[string]outcome{"anonymous": same(303), "northgate-system": same(303), "brightwell-system": same(303)}
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func TestAuthorizationMatrix(t *testing.T) {
+	p := portaltest.Start(t)
+	ctx := context.Background()
+
+	// Every registered route must have a row.
+	for _, r := range p.App.Server.Routes() {
+		if _, ok := matrix[r.Method+" "+r.Path]; ok {
+			continue
+		}
+		if strings.HasPrefix(r.Path, "/dev-idp/") {
+			if _, ok := matrix["ANY "+r.Path]; ok {
+				continue
+			}
+		}
+		t.Errorf("route %s %s has no row in the authorization matrix", r.Method, r.Path)
+	}
+
+	staffIDs := map[string]string{}
+	for _, partner := range []string{northgate, brightwell} {
+		var m struct {
+			ID bson.ObjectID `bson:"_id"`
+		}
+		if err := p.App.Store.DB.Collection("staff").FindOne(ctx, bson.D{{Key: "partner_id", Value: partner}}).Decode(&m); err != nil {
+			t.Fatalf("find a %s staff member: %v", partner, err)
+		}
+		staffIDs[partner] = m.ID.Hex()
+	}
+	partnerNames := map[string]string{northgate: "Northgate Services Ltd", brightwell: "Brightwell Care Ltd"}
+	ownOrg := map[string]string{"staff@northgate.example": northgate, "officer@northgate.example": northgate,
+		"officer@brightwell.example": brightwell, "northgate-system": northgate, "brightwell-system": brightwell}
+
+	type signedInCaller struct {
+		client *http.Client
+		csrf   string
+		bearer string
+	}
+	signIn := func(caller string) signedInCaller {
+		c := portaltest.Client(t)
+		switch {
+		case caller == "anonymous":
+			return signedInCaller{client: c}
+		case strings.HasSuffix(caller, "-system"):
+			return signedInCaller{client: c, bearer: portaltest.APIToken(t, p.URL, caller, strings.TrimSuffix(caller, "-system")+"-secret", "incidents:read", "incidents:write")}
+		}
+		body, _ := portaltest.SignIn(t, c, p.URL, caller)
+		return signedInCaller{client: c, csrf: portaltest.CSRFToken(t, body)}
+	}
+	sessions := map[string]signedInCaller{}
+	for _, caller := range callers {
+		sessions[caller] = signIn(caller)
+	}
+	// A session of someone at each partner, for the lead to end.
+	sessionRef := func(partner string) string {
+		user := map[string]string{northgate: "staff@northgate.example", brightwell: "officer@brightwell.example"}[partner]
+		signIn(user)
+		var s struct {
+			Ref string `bson:"ref"`
+		}
+		// The newest session is the one just made, not the caller's own kept in sessions.
+		newest := options.FindOne().SetSort(bson.D{{Key: "created_at", Value: -1}})
+		if err := p.App.Store.DB.Collection("sessions").FindOne(ctx, bson.D{{Key: "identity.email", Value: user}}, newest).Decode(&s); err != nil {
+			t.Fatalf("find a session of %s: %v", user, err)
+		}
+		return s.Ref
+	}
+
+	for key, r := range matrix {
+		method := strings.Fields(key)[0]
+		if method == "ANY" {
+			method = http.MethodGet
+		}
+		targets := []string{northgate}
+		if r.perTarget {
+			targets = []string{northgate, brightwell}
+		}
+		for _, caller := range callers {
+			want, ok := r.by[caller]
+			if !ok {
+				want = r.dflt
+			}
+			for ti, target := range targets {
+				path := strings.NewReplacer(":partner", target, ":staffID", staffIDs[target],
+					":version", p.App.Server.AssetVersion()).Replace(r.probe)
+				if strings.Contains(path, ":ref") {
+					path = strings.Replace(path, ":ref", sessionRef(target), 1)
+				}
+				who := sessions[caller]
+				if r.fresh && caller != "anonymous" {
+					who = signIn(caller)
+				}
+				var form url.Values
+				if method == http.MethodPost {
+					form = url.Values{"csrf_token": {who.csrf}}
+				}
+				req, err := http.NewRequest(method, p.URL+path, strings.NewReader(form.Encode()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if form != nil {
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				}
+				if who.bearer != "" {
+					req.Header.Set("Authorization", "Bearer "+who.bearer)
+				}
+				resp, err := who.client.Do(req)
+				if err != nil {
+					t.Fatalf("%s %s as %s: %v", method, path, caller, err)
+				}
+				body := portaltest.ReadAll(t, resp)
+				if resp.StatusCode != want[ti] {
+					t.Errorf("%s %s as %s (%s's): got %d, want %d", method, r.probe, caller, target, resp.StatusCode, want[ti])
+					continue
+				}
+				// Whatever the status, another partner's data never appears.
+				for partner, name := range partnerNames {
+					if own, isPartner := ownOrg[caller]; isPartner && own != partner && strings.Contains(body, name) {
+						t.Errorf("%s %s as %s shows %s", method, path, caller, name)
+					}
+				}
+				if strings.HasPrefix(path, "/api/") {
+					if ct := resp.Header.Get("Content-Type"); resp.StatusCode >= 400 && !strings.HasPrefix(ct, "application/problem+json") {
+						t.Errorf("%s %s as %s: error with Content-Type %q, want problem+json", method, path, caller, ct)
+					}
+					if resp.StatusCode == 401 && !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") {
+						t.Errorf("%s %s as %s: 401 without a Bearer challenge", method, path, caller)
+					}
+				}
+			}
+		}
+	}
+}
