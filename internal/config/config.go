@@ -306,6 +306,10 @@ func (c *Config) Validate() error {
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" || base.Path != "" || base.RawQuery != "" {
 		return &Error{"PORTAL_BASE_URL", fmt.Sprintf("must be an absolute http(s) URL with no path (got %q)", c.BaseURL)}
 	}
+	if base.Scheme == "http" && !loopback(base.Hostname()) {
+		// Session cookies cross the network in the clear over plain http.
+		return &Error{"PORTAL_BASE_URL", fmt.Sprintf("plain http is allowed only for localhost (got %q)", c.BaseURL)}
+	}
 	switch strings.ToLower(c.LogLevel) {
 	case "debug", "info", "warn", "error":
 	default:
@@ -409,6 +413,14 @@ func (c *Config) DevelopmentIdP() bool { return c.Env == Development }
 var roles = []string{"partner_staff", "partner_compliance_officer", "contract_manager", "safeguarding_lead", "auditor"}
 
 func knownRole(r string) bool { return slices.Contains(roles, r) }
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
 
 func validID(id string) bool {
 	if id == "" || len(id) > 40 {

@@ -85,6 +85,7 @@ func TestInvalidSettingsAreNamed(t *testing.T) {
 		"PORTAL_ENV":                  {"PORTAL_ENV": "staging"},
 		"PORTAL_ADDR":                 {"PORTAL_ADDR": "8080"},
 		"PORTAL_BASE_URL":             {"PORTAL_BASE_URL": "localhost:8080/portal"},
+		"plain http is allowed only":  {"PORTAL_BASE_URL": "http://portal.example"},
 		"MONGODB_URI":                 {"MONGODB_URI": "postgres://x"},
 		"PORTAL_LOG_LEVEL":            {"PORTAL_LOG_LEVEL": "loud"},
 		"PORTAL_SESSION_IDLE_TIMEOUT": {"PORTAL_SESSION_IDLE_TIMEOUT": "half an hour"},

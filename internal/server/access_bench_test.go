@@ -20,24 +20,21 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// BenchmarkAccessLayer measures what the access layer adds to a request: the
-// same handler bare, behind the portal's whole chain (request ID, headers,
-// metrics, log, session lookup in the store, CSRF, principal and policy), and
-// with the audit event a view of personal data records. Run with
-// go test -run '^$' -bench AccessLayer ./internal/server/
-func BenchmarkAccessLayer(b *testing.B) {
+// newTestServer builds a server on the embedded store without the rest of the
+// app, for tests of the server's own parts.
+func newTestServer(b testing.TB, env map[string]string) *Server {
 	ctx := context.Background()
 	e, err := store.StartEmbedded(b.TempDir())
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer e.Stop()
+	b.Cleanup(e.Stop)
 	st, err := store.Connect(ctx, e.URI(), "bench")
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer st.Close(ctx)
-	cfg, err := config.Load("", func(string) string { return "" })
+	b.Cleanup(func() { st.Close(ctx) })
+	cfg, err := config.Load("", func(k string) string { return env[k] })
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -67,6 +64,17 @@ func BenchmarkAccessLayer(b *testing.B) {
 		b.Fatal(err)
 	}
 
+	return s
+}
+
+// BenchmarkAccessLayer measures what the access layer adds to a request: the
+// same handler bare, behind the portal's whole chain (request ID, headers,
+// metrics, log, session lookup in the store, CSRF, principal and policy), and
+// with the audit event a view of personal data records. Run with
+// go test -run '^$' -bench AccessLayer ./internal/server/
+func BenchmarkAccessLayer(b *testing.B) {
+	ctx := context.Background()
+	s := newTestServer(b, nil)
 	ok := func(c *gin.Context) { c.String(http.StatusOK, "ok") }
 	audited := func(c *gin.Context) {
 		if err := s.record(c, event(c, "staff.view", "staff/bench", "northgate", audit.Success)); err != nil {

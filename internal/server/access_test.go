@@ -331,3 +331,24 @@ func TestViewsOfPersonalDataAreAudited(t *testing.T) {
 		t.Errorf("trail after the views: %d events, %v", n, err)
 	}
 }
+
+func TestCrossSitePostIsRefusedEvenWithTheToken(t *testing.T) {
+	p := portaltest.Start(t)
+	c := portaltest.Client(t)
+	body, _ := portaltest.SignIn(t, c, p.URL, "lead@department.example")
+	req, _ := http.NewRequest(http.MethodPost, p.URL+"/sign-out",
+		strings.NewReader(url.Values{"csrf_token": {portaltest.CSRFToken(t, body)}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://attacker.example")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := portaltest.ReadAll(t, resp)
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(page, "govuk-heading-l") {
+		t.Errorf("cross-site POST: %d, want the GOV.UK 403 page", resp.StatusCode)
+	}
+	if resp, _ := get(t, c, p.URL+"/portfolio"); resp.StatusCode != http.StatusOK {
+		t.Errorf("the cross-site POST ended the session: %d", resp.StatusCode)
+	}
+}
