@@ -74,26 +74,18 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 // recovery of pending events, no repair of the head, so what it reports is what
 // is stored. A broken trail is returned as an error, so the command exits 1.
 func auditVerify(ctx context.Context, cfg config.Config, stdout io.Writer) error {
-	uri := cfg.MongoURI
 	if cfg.EmbeddedStore() {
-		dir := cfg.EmbeddedStoreDir()
 		// Starting the embedded store creates its directory: a mistyped data
 		// directory would verify an empty trail and call it intact.
-		if _, err := os.Stat(dir); err != nil {
-			return fmt.Errorf("no embedded store to verify at %s (PORTAL_DATA_DIR): %w", dir, err)
+		if _, err := os.Stat(cfg.EmbeddedStoreDir()); err != nil {
+			return fmt.Errorf("no embedded store to verify at %s (PORTAL_DATA_DIR): %w", cfg.EmbeddedStoreDir(), err)
 		}
-		embedded, err := store.StartEmbedded(dir)
-		if err != nil {
-			return err
-		}
-		defer embedded.Stop()
-		uri = embedded.URI()
 	}
-	st, err := store.Connect(ctx, uri, cfg.MongoDatabase)
+	st, closeStore, err := store.Open(ctx, cfg.MongoURI, cfg.EmbeddedStoreDir(), cfg.MongoDatabase)
 	if err != nil {
 		return err
 	}
-	defer st.Close(context.Background())
+	defer closeStore()
 	n, err := audit.New(st.DB).Verify(ctx)
 	var broken *audit.BrokenError
 	if errors.As(err, &broken) {

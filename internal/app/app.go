@@ -270,21 +270,11 @@ func SeedDemo(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if cfg.Env == config.Production {
 		return errors.New("demo data is never seeded in production")
 	}
-	var embedded *store.Embedded
-	uri := cfg.MongoURI
-	if cfg.EmbeddedStore() {
-		var err error
-		if embedded, err = store.StartEmbedded(cfg.EmbeddedStoreDir()); err != nil {
-			return err
-		}
-		defer embedded.Stop()
-		uri = embedded.URI()
-	}
-	st, err := store.Connect(ctx, uri, cfg.MongoDatabase)
+	st, closeStore, err := store.Open(ctx, cfg.MongoURI, cfg.EmbeddedStoreDir(), cfg.MongoDatabase)
 	if err != nil {
 		return err
 	}
-	defer st.Close(context.Background())
+	defer closeStore()
 	if err := staff.NewStore(st.DB).EnsureIndexes(ctx); err != nil {
 		return err
 	}

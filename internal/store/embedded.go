@@ -58,3 +58,27 @@ func (e *Embedded) Stop() {
 	e.cancel()
 	<-e.done
 }
+
+// Open connects to uri or, when uri is empty, to an embedded store started in
+// embeddedDir. Closing disconnects and then stops the embedded store, in that order.
+func Open(ctx context.Context, uri, embeddedDir, database string) (st *Store, closeAll func(), err error) {
+	var embedded *Embedded
+	if uri == "" {
+		if embedded, err = StartEmbedded(embeddedDir); err != nil {
+			return nil, nil, err
+		}
+		uri = embedded.URI()
+	}
+	if st, err = Connect(ctx, uri, database); err != nil {
+		if embedded != nil {
+			embedded.Stop()
+		}
+		return nil, nil, err
+	}
+	return st, func() {
+		_ = st.Close(context.Background())
+		if embedded != nil {
+			embedded.Stop()
+		}
+	}, nil
+}
