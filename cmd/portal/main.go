@@ -1,7 +1,9 @@
 // Command portal runs the Partner Safeguarding Compliance Portal.
 //
 //	portal [--config FILE]                serve the portal (the default)
-//	portal seed [--config FILE]           add the demo data to an empty store
+//	portal seed [--config FILE] [--partners N --staff N]
+//	                                      add a deterministic dataset to an empty store
+//	                                      (default: the demo partners; e.g. --partners 20 --staff 50000)
 //	portal audit verify [--config FILE]   check that the audit trail is intact; exits 1 if not
 package main
 
@@ -19,6 +21,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/app"
 	"github.com/department/safeguarding-portal/internal/audit"
 	"github.com/department/safeguarding-portal/internal/config"
+	"github.com/department/safeguarding-portal/internal/seed"
 	"github.com/department/safeguarding-portal/internal/store"
 )
 
@@ -43,6 +46,11 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 	flags := flag.NewFlagSet("portal "+command, flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	configPath := flags.String("config", "", "YAML configuration file (see config/portal.example.yaml); environment variables override it")
+	var size seed.Size
+	if command == "seed" {
+		flags.IntVar(&size.Partners, "partners", seed.DemoSize.Partners, "how many partners (the first two are the demo partners)")
+		flags.IntVar(&size.Staff, "staff", seed.DemoSize.Staff, "how many staff in all, spread evenly across the partners")
+	}
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -62,7 +70,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 	case "serve":
 		return app.Serve(ctx, cfg, log)
 	case "seed":
-		return app.SeedDemo(ctx, cfg, log)
+		return app.SeedDemo(ctx, cfg, log, size)
 	case "audit verify":
 		return auditVerify(ctx, cfg, stdout)
 	default:

@@ -16,23 +16,24 @@ type Action string
 
 // The actions the policy knows. An action no role lists is refused to everyone.
 const (
-	ViewOwnRecord  Action = "own_record.view"
-	ViewPartner    Action = "partner.view"
-	ViewContracts  Action = "contracts.view"
-	ViewStaff      Action = "staff.view"
-	EditStaff      Action = "staff.edit"
-	ViewIncidents  Action = "incidents.view"
-	CreateIncident Action = "incidents.create"
-	ManageSessions Action = "sessions.manage"
-	ViewAudit      Action = "audit.view"
+	ViewOwnRecord   Action = "own_record.view"
+	ViewPartner     Action = "partner.view"
+	ViewContracts   Action = "contracts.view"
+	ViewStaff       Action = "staff.view"
+	EditStaff       Action = "staff.edit"
+	ViewIncidents   Action = "incidents.view"
+	CreateIncident  Action = "incidents.create"
+	ManageSessions  Action = "sessions.manage"
+	ViewAudit       Action = "audit.view"
+	ManageContracts Action = "contracts.manage"
 )
 
 // grants is the policy: which role may take which action, within its scope.
 var grants = map[auth.Role][]Action{
 	auth.PartnerStaff:             {ViewOwnRecord},
 	auth.PartnerComplianceOfficer: {ViewPartner, ViewContracts, ViewStaff, EditStaff, ViewIncidents, CreateIncident},
-	auth.ContractManager:          {ViewPartner, ViewContracts, ViewStaff, ViewIncidents},
-	auth.SafeguardingLead:         {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageSessions},
+	auth.ContractManager:          {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageContracts},
+	auth.SafeguardingLead:         {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageSessions, ManageContracts},
 	auth.Auditor:                  {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ViewAudit},
 }
 

@@ -20,17 +20,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/department/safeguarding-portal/internal/access"
 	"github.com/department/safeguarding-portal/internal/apiauth"
 	"github.com/department/safeguarding-portal/internal/audit"
 	"github.com/department/safeguarding-portal/internal/auth"
 	"github.com/department/safeguarding-portal/internal/config"
 	"github.com/department/safeguarding-portal/internal/devidp"
+	"github.com/department/safeguarding-portal/internal/partner"
 	"github.com/department/safeguarding-portal/internal/seed"
 	"github.com/department/safeguarding-portal/internal/server"
 	"github.com/department/safeguarding-portal/internal/staff"
 	"github.com/department/safeguarding-portal/internal/store"
 	"github.com/department/safeguarding-portal/internal/view"
 	"github.com/department/safeguarding-portal/web"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
 // NewLogger logs text for people in development and JSON for machines in production.
@@ -95,13 +98,18 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	if a.Store, err = store.Connect(ctx, uri, cfg.MongoDatabase); err != nil {
 		return nil, err
 	}
-	if err := staff.NewStore(a.Store.DB).EnsureIndexes(ctx); err != nil {
+	trail := audit.New(a.Store.DB)
+	a.Trail = trail
+	if err := trail.EnsureIndexes(ctx); err != nil {
 		return nil, err
 	}
 	if *cfg.SeedDemoData {
-		if err := seed.Demo(ctx, a.Store.DB, log); err != nil {
+		if err := seed.Demo(ctx, a.Store.DB, trail, log); err != nil {
 			return nil, err
 		}
+	}
+	if err := ensureRosterIndexes(ctx, a.Store.DB, trail); err != nil {
+		return nil, err
 	}
 	key, err := sessionKey(cfg)
 	if err != nil {
@@ -111,9 +119,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	if err != nil {
 		return nil, err
 	}
-	trail := audit.New(a.Store.DB)
-	a.Trail = trail
-	if err := trail.EnsureIndexes(ctx); err != nil {
+	if err := partner.NewStore(a.Store.DB).WithTrail(trail).EnsureIndexes(ctx); err != nil {
 		return nil, err
 	}
 	if n, err := trail.Recover(ctx); err != nil {
@@ -185,6 +191,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 func (a *App) Run(ctx context.Context) error {
 	defer a.close()
 	err := server.Serve(ctx, a.http, func() error { return a.http.Serve(a.listener) }, 20*time.Second, a.log)
+	a.Server.Close()
 	a.log.Info("portal stopped")
 	return err
 }
@@ -265,8 +272,8 @@ func sessionKey(cfg config.Config) ([]byte, error) {
 	return sum[:], nil
 }
 
-// SeedDemo adds the demo data to the configured store if it has none.
-func SeedDemo(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+// SeedDemo adds a generated dataset of the given size to the configured store if it has none.
+func SeedDemo(ctx context.Context, cfg config.Config, log *slog.Logger, size seed.Size) error {
 	if cfg.Env == config.Production {
 		return errors.New("demo data is never seeded in production")
 	}
@@ -275,8 +282,25 @@ func SeedDemo(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer closeStore()
-	if err := staff.NewStore(st.DB).EnsureIndexes(ctx); err != nil {
+	trail := audit.New(st.DB)
+	if err := trail.EnsureIndexes(ctx); err != nil {
 		return err
 	}
-	return seed.Demo(ctx, st.DB, log)
+	return seed.Generate(ctx, st.DB, trail, log, size)
+}
+
+// ensureRosterIndexes prepares every partner's roster collection; it also
+// registers them with the audit trail, so Recover finds pending events there.
+func ensureRosterIndexes(ctx context.Context, db *mongo.Database, trail *audit.Trail) error {
+	ps, err := partner.NewStore(db).List(ctx, access.Everything())
+	if err != nil {
+		return err
+	}
+	roster := staff.NewStore(db, trail)
+	for _, p := range ps {
+		if err := roster.EnsureIndexes(ctx, p.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }

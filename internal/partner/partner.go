@@ -9,13 +9,27 @@ import (
 	"time"
 
 	"github.com/department/safeguarding-portal/internal/access"
+	"github.com/department/safeguarding-portal/internal/audit"
+	"github.com/department/safeguarding-portal/internal/requirements"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// ErrNotFound means no such partner or contract within the caller's reach.
-var ErrNotFound = errors.New("not found")
+// The store's errors. Pages map each to what the person sees.
+var (
+	// ErrNotFound means no such partner or contract within the caller's reach.
+	ErrNotFound = errors.New("not found")
+	// ErrDuplicate means a partner or contract with that ID already exists.
+	ErrDuplicate = errors.New("already exists")
+	// ErrConflict means the contract changed since the caller read it, so
+	// their change was not applied: saving it would silently undo someone
+	// else's, and a requirement change's history would describe the wrong edit.
+	ErrConflict = errors.New("changed by someone else")
+	// ErrUnchanged means the change would leave the contract as it is; a
+	// status or requirement history entry that changes nothing misleads.
+	ErrUnchanged = errors.New("nothing changed")
+)
 
 // Partner is a commercial partner. Its ID is also the organisation claim its
 // people carry from their identity provider.
@@ -24,6 +38,11 @@ type Partner struct {
 	Name                 string    `bson:"name"`
 	CompaniesHouseNumber string    `bson:"companies_house_number"`
 	Contacts             []Contact `bson:"contacts"`
+	// CreatedBy is the subject of the department user who added the partner
+	// in the portal (empty for partners loaded otherwise). It lets a contract
+	// manager go on to add the first contract of a partner they just added,
+	// before any contract puts the partner in their scope; see Claimable.
+	CreatedBy string `bson:"created_by,omitempty"`
 }
 
 // Contact is a named person at a partner the department can reach.
@@ -61,6 +80,43 @@ type Contract struct {
 	Status      string    `bson:"status"`
 	// Managers are the subjects of the contract managers assigned to it.
 	Managers []string `bson:"managers"`
+
+	// Why the status was last set, by whom (as people read their name) and
+	// when. A status change's reason is shown to the partner: it is how they
+	// learn why their contract is under review or suspended.
+	StatusReason    string    `bson:"status_reason,omitempty"`
+	StatusChangedBy string    `bson:"status_changed_by,omitempty"`
+	StatusChangedAt time.Time `bson:"status_changed_at,omitempty"`
+	// StatusHistory is every status the contract has had, oldest first.
+	StatusHistory []StatusChange `bson:"status_history,omitempty"`
+
+	// Requirements is the contract's tailored requirement set; nil means the
+	// catalogue's default applies, and follows it when the default changes.
+	// It is stored in the form storedSet describes, not as is.
+	Requirements *requirements.Set `bson:"-"`
+	// RequirementHistory is every tailoring of the set, oldest first.
+	RequirementHistory []RequirementChange `bson:"requirement_history,omitempty"`
+
+	// Version counts changes made through the portal. Every change names the
+	// version it was based on and is refused if another landed first.
+	// Contracts stored before versioning read as 0.
+	Version int64 `bson:"version,omitempty"`
+}
+
+// StatusChange is one entry in a contract's status history.
+type StatusChange struct {
+	Status string    `bson:"status"`
+	Reason string    `bson:"reason"`
+	By     string    `bson:"by"`
+	At     time.Time `bson:"at"`
+}
+
+// RequirementChange is one tailoring of a contract's requirement set,
+// described as lines people read (see requirements.Diff).
+type RequirementChange struct {
+	At      time.Time `bson:"at"`
+	By      string    `bson:"by"`
+	Changes []string  `bson:"changes"`
 }
 
 var serviceLineNames = map[string]string{
@@ -71,18 +127,58 @@ var serviceLineNames = map[string]string{
 	OtherService:          "Other",
 }
 
+// ServiceLines lists the service lines in the order forms offer them.
+var ServiceLines = []string{AsylumInterviews, AsylumAccommodation, VisaApplicationCentre, Screening, OtherService}
+
+// Statuses lists the contract statuses in the order forms offer them.
+var Statuses = []string{Active, UnderReview, Suspended, Terminated}
+
 // ServiceLineName is the service line as people read it.
 func (c Contract) ServiceLineName() string { return serviceLineNames[c.ServiceLine] }
+
+// ServiceLineName is a service line as people read it.
+func ServiceLineName(line string) string { return serviceLineNames[line] }
 
 // Store reads and writes partners and contracts.
 type Store struct {
 	partners  *mongo.Collection
 	contracts *mongo.Collection
+	// trail records every change; without it the store only reads.
+	trail *audit.Trail
 }
 
-// NewStore uses db's partners and contracts collections.
+// NewStore uses db's partners and contracts collections. It can only read
+// until given the audit trail with WithTrail.
 func NewStore(db *mongo.Database) *Store {
 	return &Store{partners: db.Collection("partners"), contracts: db.Collection("contracts")}
+}
+
+// WithTrail returns a store that records its changes in trail, and registers
+// its collections with it so that Recover finds changes a crash left with
+// their audit events pending.
+func (s *Store) WithTrail(trail *audit.Trail) *Store {
+	out := *s
+	out.trail = trail
+	trail.Register(s.partners, s.contracts)
+	return &out
+}
+
+// EnsureIndexes creates what real MongoDB needs for the contract queries:
+// a contract manager's scope is worked out from managers on every request,
+// and partner pages list contracts by partner_id.
+func (s *Store) EnsureIndexes(ctx context.Context) error {
+	for name, keys := range map[string]bson.D{
+		"managers":   {{Key: "managers", Value: 1}},
+		"partner_id": {{Key: "partner_id", Value: 1}, {Key: "_id", Value: 1}},
+	} {
+		// One at a time: FerretDB drops the connection when a multi-index
+		// createIndexes finds them all present, as it does at every restart.
+		m := mongo.IndexModel{Keys: keys, Options: options.Index().SetName(name)}
+		if _, err := s.contracts.Indexes().CreateOne(ctx, m); err != nil {
+			return fmt.Errorf("create contracts index %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // Get returns the partner with id, if it is within scope.
@@ -164,9 +260,13 @@ func (s *Store) findContracts(ctx context.Context, filter bson.D) ([]Contract, e
 	if err != nil {
 		return nil, fmt.Errorf("find contracts: %w", err)
 	}
-	var out []Contract
-	if err := cur.All(ctx, &out); err != nil {
+	var docs []contractDoc
+	if err := cur.All(ctx, &docs); err != nil {
 		return nil, fmt.Errorf("read contracts: %w", err)
+	}
+	out := make([]Contract, len(docs))
+	for i, d := range docs {
+		out[i] = d.contract()
 	}
 	return out, nil
 }
@@ -179,7 +279,7 @@ func (s *Store) Insert(ctx context.Context, partners []Partner, contracts []Cont
 		}
 	}
 	for _, c := range contracts {
-		if _, err := s.contracts.InsertOne(ctx, c); err != nil {
+		if _, err := s.contracts.InsertOne(ctx, docOf(c)); err != nil {
 			return fmt.Errorf("insert contract %s: %w", c.ID, err)
 		}
 	}

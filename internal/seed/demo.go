@@ -7,8 +7,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
+	"github.com/department/safeguarding-portal/internal/access"
+	"github.com/department/safeguarding-portal/internal/audit"
 	"github.com/department/safeguarding-portal/internal/partner"
 	"github.com/department/safeguarding-portal/internal/staff"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -25,8 +28,28 @@ const ManagerSubject = "dev-manager@department.example"
 // OtherManagerSubject manages Brightwell's contract; no demo user signs in as them.
 const OtherManagerSubject = "dev-other-manager@department.example"
 
+// Size is how big a dataset to generate. The demo partners always come first;
+// beyond two partners the rest are generated, and Staff is spread evenly.
+type Size struct {
+	Partners int
+	Staff    int
+}
+
+// DemoSize is the default: the two demo partners with a few dozen staff each.
+var DemoSize = Size{Partners: 2, Staff: 2 * DemoStaffPerPartner}
+
 // Demo seeds the demo data unless partners already exist, so a restart never duplicates it.
-func Demo(ctx context.Context, db *mongo.Database, log *slog.Logger) error {
+func Demo(ctx context.Context, db *mongo.Database, trail *audit.Trail, log *slog.Logger) error {
+	return Generate(ctx, db, trail, log, DemoSize)
+}
+
+// Generate seeds a deterministic dataset of the given size into an empty
+// store: the same size always gives the same partners, contracts and people,
+// so measurements at portfolio scale can be repeated.
+func Generate(ctx context.Context, db *mongo.Database, trail *audit.Trail, log *slog.Logger, size Size) error {
+	if size.Partners < 2 || size.Staff < size.Partners {
+		return fmt.Errorf("seed size: need at least 2 partners and a member of staff each (got %d partners, %d staff)", size.Partners, size.Staff)
+	}
 	partners := partner.NewStore(db)
 	n, err := partners.Count(ctx)
 	if err != nil {
@@ -50,30 +73,76 @@ func Demo(ctx context.Context, db *mongo.Database, log *slog.Logger) error {
 			ServiceLine: partner.AsylumInterviews, StartDate: date(2025, 9, 1), EndDate: date(2028, 8, 31),
 			Status: partner.Active, Managers: []string{OtherManagerSubject}},
 	}
-	if err := partners.Insert(ctx, ps, cs); err != nil {
-		return fmt.Errorf("seed partners: %w", err)
-	}
-	roster := staff.NewStore(db)
 	sites := map[string][]string{
 		"northgate":  {"Leeds Initial Accommodation", "Wakefield Dispersal", "Hull Family Unit"},
 		"brightwell": {"Solihull Interview Centre", "Nottingham Interview Centre"},
 	}
+	prefixes := map[string]string{"northgate": "NG", "brightwell": "BW"}
+	for i := 3; i <= size.Partners; i++ {
+		p, c, partnerSites := generatedPartner(i, date)
+		ps, cs = append(ps, p), append(cs, c)
+		sites[p.ID], prefixes[p.ID] = partnerSites, fmt.Sprintf("P%02d", i)
+	}
+	if err := partners.Insert(ctx, ps, cs); err != nil {
+		return fmt.Errorf("seed partners: %w", err)
+	}
+	roster := staff.NewStore(db, trail)
 	for pi, p := range ps {
-		members := make([]staff.Member, 0, DemoStaffPerPartner)
-		for i := range DemoStaffPerPartner {
-			m := demoMember(p.ID, pi, i, sites[p.ID])
-			members = append(members, m)
+		if err := roster.EnsureIndexes(ctx, p.ID); err != nil {
+			return err
+		}
+		n := size.Staff / size.Partners
+		if pi < size.Staff%size.Partners {
+			n++
+		}
+		members := make([]staff.Member, 0, n)
+		for i := range n {
+			members = append(members, demoMember(p.ID, prefixes[p.ID], pi, i, sites[p.ID]))
 		}
 		if p.ID == "northgate" {
 			// The dev provider's staff user sees their own record.
 			members[0].Name, members[0].Email = "Sam Patel", "staff@northgate.example"
 		}
-		if err := roster.InsertMany(ctx, p.ID, members); err != nil {
+		if err := roster.InsertMany(ctx, access.PartnerScope(p.ID), p.ID, members); err != nil {
 			return fmt.Errorf("seed staff of %s: %w", p.ID, err)
 		}
 	}
-	log.Info("seeded demo data", "partners", len(ps), "contracts", len(cs), "staff_per_partner", DemoStaffPerPartner)
+	log.Info("seeded demo data", "partners", len(ps), "contracts", len(cs), "staff", size.Staff)
 	return nil
+}
+
+var (
+	companyWords = []string{"Arden", "Beacon", "Castle", "Dales", "Eden", "Fenland", "Granite", "Harbour", "Ivel", "Juniper", "Kestrel", "Lakeside", "Meridian", "Northfield", "Oakridge", "Pennine", "Quayside", "Riverside", "Severn", "Thames"}
+	companyKinds = []string{"Support Services Ltd", "Care Group Ltd", "Facilities plc", "Community Services Ltd"}
+	towns        = []string{"Bristol", "Cardiff", "Glasgow", "Liverpool", "Manchester", "Newcastle", "Norwich", "Plymouth", "Sheffield", "Southampton", "Stoke", "Swansea"}
+	serviceLines = []string{partner.AsylumAccommodation, partner.AsylumInterviews, partner.VisaApplicationCentre, partner.Screening}
+)
+
+// generatedPartner is the i-th partner of a scale dataset (i from 3), with one contract.
+func generatedPartner(i int, date func(int, time.Month, int) time.Time) (partner.Partner, partner.Contract, []string) {
+	word := companyWords[(i-3)%len(companyWords)]
+	id := fmt.Sprintf("%s-%02d", strings.ToLower(word), i)
+	name := fmt.Sprintf("%s %s", word, companyKinds[i%len(companyKinds)])
+	line := serviceLines[i%len(serviceLines)]
+	var partnerSites []string
+	for k := range 2 + i%3 {
+		partnerSites = append(partnerSites, fmt.Sprintf("%s site %d", towns[(i+k)%len(towns)], k+1))
+	}
+	p := partner.Partner{ID: id, Name: name, CompaniesHouseNumber: fmt.Sprintf("%08d", 10000000+i*7919)}
+	c := partner.Contract{
+		ID: fmt.Sprintf("CS-%s-2025-%03d", strings.ToUpper(line[:3]), 100+i), PartnerID: id,
+		Title:       fmt.Sprintf("%s, %s", serviceLineTitles[line], towns[i%len(towns)]),
+		ServiceLine: line, StartDate: date(2025, time.Month(1+i%12), 1), EndDate: date(2029, time.Month(1+i%12), 1),
+		Status: partner.Active, Managers: []string{OtherManagerSubject},
+	}
+	return p, c, partnerSites
+}
+
+var serviceLineTitles = map[string]string{
+	partner.AsylumAccommodation:   "Asylum accommodation",
+	partner.AsylumInterviews:      "Asylum interviews",
+	partner.VisaApplicationCentre: "Visa application centre",
+	partner.Screening:             "Screening",
 }
 
 var (
@@ -86,7 +155,7 @@ var (
 	}
 )
 
-func demoMember(partnerID string, partnerIndex, i int, sites []string) staff.Member {
+func demoMember(partnerID, prefix string, partnerIndex, i int, sites []string) staff.Member {
 	category := staff.CustomerFacingAdults
 	switch {
 	case i%6 == 0:
@@ -100,7 +169,7 @@ func demoMember(partnerID string, partnerIndex, i int, sites []string) staff.Mem
 	start := time.Date(2019+i%6, time.Month(1+i%12), 1+i%27, 0, 0, 0, 0, time.UTC)
 	m := staff.Member{
 		PartnerID:   partnerID,
-		StaffNumber: fmt.Sprintf("%s-%05d", map[string]string{"northgate": "NG", "brightwell": "BW"}[partnerID], 1001+i),
+		StaffNumber: fmt.Sprintf("%s-%05d", prefix, 1001+i),
 		Name:        given + " " + family,
 		RoleTitle:   titles[i%len(titles)],
 		Category:    category,

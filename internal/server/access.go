@@ -20,7 +20,11 @@ const maxBodyBytes = 1 << 20
 
 func capBody(c *gin.Context) {
 	if c.Request.Body != nil {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
+		limit := int64(maxBodyBytes)
+		if c.FullPath() == importUploadRoute {
+			limit = maxImportBytes + 64<<10 // the file and the multipart framing around it
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	}
 	c.Next()
 }

@@ -290,22 +290,22 @@ func TestViewsOfPersonalDataAreAudited(t *testing.T) {
 		var m struct {
 			ID bson.ObjectID `bson:"_id"`
 		}
-		if err := p.App.Store.DB.Collection("staff").FindOne(ctx, bson.D{{Key: "partner_id", Value: partner}}).Decode(&m); err != nil {
+		if err := p.App.Store.DB.Collection("staff_"+partner).FindOne(ctx, bson.D{}).Decode(&m); err != nil {
 			t.Fatal(err)
 		}
 		ids[partner] = m.ID.Hex()
 	}
 	c := portaltest.Client(t)
 	portaltest.SignIn(t, c, p.URL, "officer@northgate.example")
-	if resp, _ := get(t, c, p.URL+"/staff/"+ids["northgate"]); resp.StatusCode != http.StatusOK {
+	if resp, _ := get(t, c, p.URL+"/partners/northgate/staff/"+ids["northgate"]); resp.StatusCode != http.StatusOK {
 		t.Fatalf("own staff record: %d", resp.StatusCode)
 	}
-	if resp, _ := get(t, c, p.URL+"/staff/"+ids["brightwell"]); resp.StatusCode != http.StatusNotFound {
+	if resp, _ := get(t, c, p.URL+"/partners/brightwell/staff/"+ids["brightwell"]); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("other partner's staff record: %d", resp.StatusCode)
 	}
-	for _, want := range []struct{ resource, partner, outcome string }{
-		{"staff/" + ids["northgate"], "northgate", "success"},
-		{"staff/" + ids["brightwell"], "", "denied"},
+	for _, want := range []struct{ action, resource, partner, outcome string }{
+		{"staff.view", "staff/" + ids["northgate"], "northgate", "success"},
+		{"staff.view", "partner/brightwell", "", "denied"},
 	} {
 		var e struct {
 			Actor struct {
@@ -317,7 +317,7 @@ func TestViewsOfPersonalDataAreAudited(t *testing.T) {
 			ClientIP  string `bson:"client_ip"`
 			RequestID string `bson:"request_id"`
 		}
-		err := p.App.Store.DB.Collection("audit_events").FindOne(ctx, bson.D{{Key: "action", Value: "staff.view"}, {Key: "resource", Value: want.resource}}).Decode(&e)
+		err := p.App.Store.DB.Collection("audit_events").FindOne(ctx, bson.D{{Key: "action", Value: want.action}, {Key: "resource", Value: want.resource}}).Decode(&e)
 		if err != nil {
 			t.Errorf("no audit event for viewing %s: %v", want.resource, err)
 			continue

@@ -49,6 +49,34 @@ var pageFuncs = template.FuncMap{
 	"date":         func(t time.Time) string { return t.In(london).Format("2 January 2006") },
 	"dateTime":     func(t time.Time) string { return t.In(london).Format("2 January 2006 15:04:05") },
 	"errorList":    errorList,
+	"dateInput":    dateInput,
+	"categoryRadios": func(categories []string, selected string) []any {
+		items := make([]any, 0, len(categories))
+		for _, c := range categories {
+			items = append(items, map[string]any{"value": c, "text": staffCategoryNames[c], "checked": c == selected})
+		}
+		return items
+	},
+	"leavingDate": func(t *time.Time) string {
+		if t == nil {
+			return "Not left"
+		}
+		return t.In(london).Format("2 January 2006")
+	},
+	"categoryOptions": func(categories []string, selected string) []any {
+		items := []any{map[string]any{"value": "", "text": "Any category"}}
+		for _, c := range categories {
+			items = append(items, map[string]any{"value": c, "text": staffCategoryNames[c], "selected": c == selected})
+		}
+		return items
+	},
+	"siteOptions": func(sites []string, selected string) []any {
+		items := []any{map[string]any{"value": "", "text": "Any site"}}
+		for _, s := range sites {
+			items = append(items, map[string]any{"value": s, "text": s, "selected": s == selected})
+		}
+		return items
+	},
 	"endSessionLabel": func(name string) template.HTML {
 		return template.HTML(`End session<span class="govuk-visually-hidden"> of ` + template.HTMLEscapeString(name) + `</span>`)
 	},
@@ -72,4 +100,30 @@ func fieldErrorMessage(errs []fieldError, field string) any {
 		}
 	}
 	return nil
+}
+
+// dateInput is govukDateInput's params for a date field, with its error and the values as typed.
+func dateInput(id, legend, hint string, d dateField, errs []fieldError) map[string]any {
+	msg := fieldErrorMessage(errs, id)
+	errClass := ""
+	if msg != nil {
+		errClass = " govuk-input--error"
+	}
+	p := map[string]any{
+		"id":         id,
+		"namePrefix": id,
+		"fieldset":   map[string]any{"legend": map[string]any{"text": legend, "classes": "govuk-fieldset__legend--s"}},
+		"items": []any{
+			map[string]any{"name": "day", "label": "Day", "value": d.Day, "classes": "govuk-input--width-2" + errClass},
+			map[string]any{"name": "month", "label": "Month", "value": d.Month, "classes": "govuk-input--width-2" + errClass},
+			map[string]any{"name": "year", "label": "Year", "value": d.Year, "classes": "govuk-input--width-4" + errClass},
+		},
+	}
+	if hint != "" {
+		p["hint"] = map[string]any{"text": hint}
+	}
+	if msg != nil {
+		p["errorMessage"] = msg
+	}
+	return p
 }

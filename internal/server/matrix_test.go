@@ -22,6 +22,9 @@ const (
 	brightwell = "brightwell"
 )
 
+// demoContracts is each partner's demo contract, for :contract.
+var demoContracts = map[string]string{northgate: "CS-ACC-2025-014", brightwell: "CS-INT-2025-031"}
+
 // outcome is the status a caller gets for a northgate resource and a brightwell one.
 type outcome [2]int
 
@@ -64,8 +67,37 @@ var matrix = map[string]row{
 	"GET /portfolio":    {probe: "/portfolio", dflt: same(403), by: signedIn(map[string]outcome{"lead@department.example": same(200)})},
 	"GET /oversight":    {probe: "/oversight", dflt: same(403), by: signedIn(map[string]outcome{"auditor@department.example": same(200)})},
 
-	"GET /partners/:partner": {probe: "/partners/:partner", perTarget: true, dflt: same(403), by: signedIn(partnerReach)},
-	"GET /staff/:staffID":    {probe: "/staff/:staffID", perTarget: true, dflt: same(403), by: signedIn(partnerReach)},
+	"GET /partners/:partner":                {probe: "/partners/:partner", perTarget: true, dflt: same(403), by: signedIn(partnerReach)},
+	"GET /partners/:partner/staff":          {probe: "/partners/:partner/staff", perTarget: true, dflt: same(403), by: signedIn(partnerReach)},
+	"GET /partners/:partner/staff.csv":      {probe: "/partners/:partner/staff.csv", perTarget: true, dflt: same(403), by: signedIn(partnerReach)},
+	"GET /partners/:partner/staff/:staffID": {probe: "/partners/:partner/staff/:staffID", perTarget: true, dflt: same(403), by: signedIn(partnerReach)},
+	"GET /partners/:partner/staff/new":      {probe: "/partners/:partner/staff/new", perTarget: true, dflt: same(403), by: signedIn(editReach(200))},
+	// An empty form: the officer's own partner answers with the form's errors.
+	"POST /partners/:partner/staff/new":            {probe: "/partners/:partner/staff/new", perTarget: true, dflt: same(403), by: editReach(400)},
+	"GET /partners/:partner/staff/:staffID/edit":   {probe: "/partners/:partner/staff/:staffID/edit", perTarget: true, dflt: same(403), by: signedIn(editReach(200))},
+	"POST /partners/:partner/staff/:staffID/edit":  {probe: "/partners/:partner/staff/:staffID/edit", perTarget: true, dflt: same(403), by: editReach(400)},
+	"GET /partners/:partner/staff/:staffID/leave":  {probe: "/partners/:partner/staff/:staffID/leave", perTarget: true, dflt: same(403), by: signedIn(editReach(200))},
+	"POST /partners/:partner/staff/:staffID/leave": {probe: "/partners/:partner/staff/:staffID/leave", perTarget: true, dflt: same(403), by: editReach(400)},
+	"GET /partners/:partner/staff/import":          {probe: "/partners/:partner/staff/import", perTarget: true, dflt: same(403), by: signedIn(editReach(200))},
+	"POST /partners/:partner/staff/import":         {probe: "/partners/:partner/staff/import", perTarget: true, dflt: same(403), by: editReach(400)},
+	// An import ID that does not exist: a 404 for the owner too, never another partner's import.
+	"GET /partners/:partner/staff/imports/:importID":  {probe: "/partners/:partner/staff/imports/000000000000000000000000", perTarget: true, dflt: same(403), by: signedIn(editReach(404))},
+	"POST /partners/:partner/staff/imports/:importID": {probe: "/partners/:partner/staff/imports/000000000000000000000000", perTarget: true, dflt: same(403), by: editReach(404)},
+	"GET /roster-template.csv":                        {probe: "/roster-template.csv", dflt: same(403), by: signedIn(map[string]outcome{"officer@northgate.example": same(200), "officer@brightwell.example": same(200)})},
+
+	"GET /partners/new":                      {probe: "/partners/new", dflt: same(403), by: signedIn(manageAll(200))},
+	"POST /partners/new":                     {probe: "/partners/new", dflt: same(403), by: manageAll(400)},
+	"GET /partners/:partner/edit":            {probe: "/partners/:partner/edit", perTarget: true, dflt: same(403), by: signedIn(manageReach(200))},
+	"POST /partners/:partner/edit":           {probe: "/partners/:partner/edit", perTarget: true, dflt: same(403), by: manageReach(400)},
+	"GET /partners/:partner/contracts/new":   {probe: "/partners/:partner/contracts/new", perTarget: true, dflt: same(403), by: signedIn(manageReach(200))},
+	"POST /partners/:partner/contracts/new":  {probe: "/partners/:partner/contracts/new", perTarget: true, dflt: same(403), by: manageReach(400)},
+	"GET /contracts/:contract":               {probe: "/contracts/:contract", perTarget: true, dflt: same(403), by: signedIn(contractReach)},
+	"GET /contracts/:contract/edit":          {probe: "/contracts/:contract/edit", perTarget: true, dflt: same(403), by: signedIn(manageReach(200))},
+	"POST /contracts/:contract/edit":         {probe: "/contracts/:contract/edit", perTarget: true, dflt: same(403), by: manageReach(400)},
+	"GET /contracts/:contract/status":        {probe: "/contracts/:contract/status", perTarget: true, dflt: same(403), by: signedIn(manageReach(200))},
+	"POST /contracts/:contract/status":       {probe: "/contracts/:contract/status", perTarget: true, dflt: same(403), by: manageReach(400)},
+	"GET /contracts/:contract/requirements":  {probe: "/contracts/:contract/requirements", perTarget: true, dflt: same(403), by: signedIn(manageReach(200))},
+	"POST /contracts/:contract/requirements": {probe: "/contracts/:contract/requirements", perTarget: true, dflt: same(403), by: manageReach(400)},
 
 	"GET /sessions": {probe: "/sessions", dflt: same(403), by: signedIn(map[string]outcome{"lead@department.example": same(200)})},
 	"POST /sessions/:ref/end": {probe: "/sessions/:ref/end", perTarget: true, dflt: same(403), by: map[string]outcome{
@@ -85,6 +117,36 @@ var partnerReach = map[string]outcome{
 	"manager@department.example": {200, 404},
 	"lead@department.example":    same(200),
 	"auditor@department.example": same(200),
+}
+
+// contractReach is who sees each partner's contract page (CS-ACC-2025-014 is
+// Northgate's, managed by the demo manager; CS-INT-2025-031 Brightwell's).
+var contractReach = map[string]outcome{
+	"officer@northgate.example":  {200, 404},
+	"officer@brightwell.example": {404, 200},
+	"manager@department.example": {200, 404},
+	"lead@department.example":    same(200),
+	"auditor@department.example": same(200),
+}
+
+// manageAll is who may add partners; ok is what they get.
+func manageAll(ok int) map[string]outcome {
+	return map[string]outcome{"manager@department.example": same(ok), "lead@department.example": same(ok)}
+}
+
+// manageReach is who may manage each partner's contracts: the manager only
+// their own contract's partner, leads every partner.
+func manageReach(ok int) map[string]outcome {
+	return map[string]outcome{"manager@department.example": {ok, 404}, "lead@department.example": same(ok)}
+}
+
+// editReach is who may change each partner's roster: only its own compliance
+// officers; ok is what their own partner answers.
+func editReach(ok int) map[string]outcome {
+	return map[string]outcome{
+		"officer@northgate.example":  {ok, 404},
+		"officer@brightwell.example": {404, ok},
+	}
 }
 
 // signedIn adds what pages answer people who are not signed in: a redirect to
@@ -119,7 +181,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		var m struct {
 			ID bson.ObjectID `bson:"_id"`
 		}
-		if err := p.App.Store.DB.Collection("staff").FindOne(ctx, bson.D{{Key: "partner_id", Value: partner}}).Decode(&m); err != nil {
+		if err := p.App.Store.DB.Collection("staff_"+partner).FindOne(ctx, bson.D{}).Decode(&m); err != nil {
 			t.Fatalf("find a %s staff member: %v", partner, err)
 		}
 		staffIDs[partner] = m.ID.Hex()
@@ -178,7 +240,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				want = r.dflt
 			}
 			for ti, target := range targets {
-				path := strings.NewReplacer(":partner", target, ":staffID", staffIDs[target],
+				path := strings.NewReplacer(":partner", target, ":staffID", staffIDs[target], ":contract", demoContracts[target],
 					":version", p.App.Server.AssetVersion()).Replace(r.probe)
 				if strings.Contains(path, ":ref") {
 					path = strings.Replace(path, ":ref", sessionRef(target), 1)

@@ -12,7 +12,7 @@ import (
 // staffHome shows a partner staff member their own roster record.
 func (s *Server) staffHome(c *gin.Context) {
 	p := principal(c)
-	member, err := s.staff.ByEmail(c.Request.Context(), p.Scope, session(c).Identity.Email)
+	member, err := s.staff.ByEmail(c.Request.Context(), p.Scope, p.Org, session(c).Identity.Email)
 	if err != nil {
 		s.fail(c, "load own staff record", err)
 		return
@@ -40,7 +40,7 @@ func (s *Server) officerHome(c *gin.Context) {
 		s.fail(c, "load own contracts", err)
 		return
 	}
-	active, err := s.staff.CountActive(ctx, scope)
+	active, err := s.staff.CountActive(ctx, scope, session(c).Identity.Org)
 	if err != nil {
 		s.fail(c, "count own staff", err)
 		return

@@ -51,7 +51,33 @@ func (s *Server) routes() error {
 	private.GET("/portfolio", s.requireRole(auth.SafeguardingLead), s.leadHome)
 	private.GET("/oversight", s.requireRole(auth.Auditor), s.auditorHome)
 	private.GET("/partners/:partner", s.allow(access.ViewPartner), s.partnerPage)
-	private.GET("/staff/:staffID", s.allow(access.ViewStaff), s.staffRecord)
+	private.GET("/partners/:partner/staff", s.allow(access.ViewStaff), s.rosterPage)
+	private.GET("/partners/:partner/staff.csv", s.allow(access.ViewStaff), s.rosterCSV)
+	private.GET("/partners/:partner/staff/:staffID", s.allow(access.ViewStaff), s.staffRecord)
+	private.GET("/partners/:partner/staff/new", s.allow(access.EditStaff), s.newStaff)
+	private.POST("/partners/:partner/staff/new", s.allow(access.EditStaff), s.newStaff)
+	private.GET("/partners/:partner/staff/:staffID/edit", s.allow(access.EditStaff), s.editStaff)
+	private.POST("/partners/:partner/staff/:staffID/edit", s.allow(access.EditStaff), s.editStaff)
+	private.GET("/partners/:partner/staff/:staffID/leave", s.allow(access.EditStaff), s.staffLeft)
+	private.POST("/partners/:partner/staff/:staffID/leave", s.allow(access.EditStaff), s.staffLeft)
+	private.GET("/roster-template.csv", s.allow(access.EditStaff), s.rosterTemplate)
+	private.GET(importUploadRoute, s.allow(access.EditStaff), s.importUpload)
+	private.POST(importUploadRoute, s.allow(access.EditStaff), s.importUpload)
+	private.GET("/partners/:partner/staff/imports/:importID", s.allow(access.EditStaff), s.importCheck)
+	private.POST("/partners/:partner/staff/imports/:importID", s.allow(access.EditStaff), s.importCheck)
+	private.GET("/partners/new", s.allow(access.ManageContracts), s.newPartner)
+	private.POST("/partners/new", s.allow(access.ManageContracts), s.newPartner)
+	private.GET("/partners/:partner/edit", s.allow(access.ManageContracts), s.editPartner)
+	private.POST("/partners/:partner/edit", s.allow(access.ManageContracts), s.editPartner)
+	private.GET("/partners/:partner/contracts/new", s.allow(access.ManageContracts), s.newContract)
+	private.POST("/partners/:partner/contracts/new", s.allow(access.ManageContracts), s.newContract)
+	private.GET("/contracts/:contract", s.allow(access.ViewContracts), s.contractPage)
+	private.GET("/contracts/:contract/edit", s.allow(access.ManageContracts), s.editContract)
+	private.POST("/contracts/:contract/edit", s.allow(access.ManageContracts), s.editContract)
+	private.GET("/contracts/:contract/status", s.allow(access.ManageContracts), s.contractStatus)
+	private.POST("/contracts/:contract/status", s.allow(access.ManageContracts), s.contractStatus)
+	private.GET("/contracts/:contract/requirements", s.allow(access.ManageContracts), s.contractRequirements)
+	private.POST("/contracts/:contract/requirements", s.allow(access.ManageContracts), s.contractRequirements)
 	private.GET("/sessions", s.allow(access.ManageSessions), s.sessionsPage)
 	private.POST("/sessions/:ref/end", s.allow(access.ManageSessions), s.endSession)
 	private.GET("/audit", s.allow(access.ViewAudit), s.auditPage)
@@ -62,6 +88,9 @@ func (s *Server) routes() error {
 	s.engine = r
 	return nil
 }
+
+// importUploadRoute takes roster files, so its body limit is larger.
+const importUploadRoute = "/partners/:partner/staff/import"
 
 // everyRequest runs before every route: identification, headers, metrics, logs, limits.
 func (s *Server) everyRequest() gin.HandlersChain {

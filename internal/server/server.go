@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/department/safeguarding-portal/internal/apiauth"
@@ -43,6 +44,18 @@ type Server struct {
 	engine      *gin.Engine
 	// formAction is the CSP form-action source list, fixed at start.
 	formAction string
+	// background tracks work that outlives its request, such as applying an
+	// import; backgroundCtx ends it at shutdown.
+	background     sync.WaitGroup
+	backgroundCtx  context.Context
+	stopBackground context.CancelFunc
+}
+
+// Close stops background work (an interrupted import is left stalled, to be
+// applied again) and waits for it to return.
+func (s *Server) Close() {
+	s.stopBackground()
+	s.background.Wait()
 }
 
 // Deps are what the server needs from main.
@@ -81,8 +94,8 @@ func New(d Deps) (*Server, error) {
 		sessions:    auth.NewSessions(d.Store.DB, d.SessionKey, d.Config.SessionIdleTimeout, d.Config.SessionAbsoluteTimeout),
 		providers:   d.Providers,
 		devIdP:      d.DevIdP,
-		partners:    partner.NewStore(d.Store.DB),
-		staff:       staff.NewStore(d.Store.DB),
+		partners:    partner.NewStore(d.Store.DB).WithTrail(d.Trail),
+		staff:       staff.NewStore(d.Store.DB, d.Trail),
 		trail:       d.Trail,
 		apiVerifier: d.APIVerifier,
 		signInLimit: ratelimit.New(d.Config.RateLimits.SignInPerMinute, time.Minute, d.Config.RateLimits.SignInPerMinute),
@@ -93,6 +106,7 @@ func New(d Deps) (*Server, error) {
 		return nil, errors.New("server needs identity providers, an API token verifier and the audit trail")
 	}
 	s.formAction = formAction(s.cfg.BaseURL, s.providers)
+	s.backgroundCtx, s.stopBackground = context.WithCancel(context.Background())
 	if err := s.routes(); err != nil {
 		return nil, err
 	}

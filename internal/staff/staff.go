@@ -1,14 +1,22 @@
-// Package staff holds a partner's roster: the people who work on the
+// Package staff holds each partner's roster: the people who work on the
 // department's contracts and must be trained and vetted.
+//
+// Each partner's roster is its own collection ("staff_<partner>"). A query
+// can only ever touch one partner's people, and on the embedded store (which
+// scans whole collections) a roster read costs that partner's size, not the
+// whole portfolio's.
 package staff
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/department/safeguarding-portal/internal/access"
+	"github.com/department/safeguarding-portal/internal/audit"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -19,6 +27,16 @@ const (
 	CustomerFacingAdults = "customer_facing_adults"
 	RegulatedChildren    = "regulated_activity_children"
 	NotCustomerFacing    = "not_customer_facing"
+)
+
+// Categories in the order forms offer them.
+var Categories = []string{CustomerFacingAdults, RegulatedChildren, NotCustomerFacing}
+
+var (
+	// ErrNotFound means no such roster entry within the caller's reach.
+	ErrNotFound = errors.New("staff member not found")
+	// ErrDuplicate means the partner already has someone with that staff number.
+	ErrDuplicate = errors.New("staff number already on the roster")
 )
 
 // Member is one person on a partner's roster. Leavers are kept, inactive.
@@ -34,50 +52,98 @@ type Member struct {
 	StartDate   time.Time     `bson:"start_date"`
 	LeavingDate *time.Time    `bson:"leaving_date,omitempty"`
 	Active      bool          `bson:"active"`
+	UpdatedAt   time.Time     `bson:"updated_at"`
+	// ImportID names the import that added the entry, if one did: its audit
+	// event covers the entries added in bulk.
+	ImportID string `bson:"import_id,omitempty"`
 }
 
-// Store reads and writes roster entries, always within one partner.
-type Store struct{ coll *mongo.Collection }
-
-// NewStore uses db's staff collection.
-func NewStore(db *mongo.Database) *Store { return &Store{coll: db.Collection("staff")} }
-
-// Indexes are what real MongoDB needs for the roster's hot reads and its
-// one-staff-number-per-partner rule.
-func Indexes() mongo.IndexModel {
-	return mongo.IndexModel{
-		Keys:    bson.D{{Key: "partner_id", Value: 1}, {Key: "staff_number", Value: 1}},
-		Options: options.Index().SetUnique(true).SetName("partner_staff_number"),
+// SameDetails reports whether two entries hold the same facts, ignoring
+// identity and bookkeeping: what makes a re-import a no-op.
+func (m Member) SameDetails(o Member) bool {
+	same := m.StaffNumber == o.StaffNumber && m.Name == o.Name && m.Email == o.Email &&
+		m.RoleTitle == o.RoleTitle && m.Category == o.Category && m.StartDate.Equal(o.StartDate) &&
+		len(m.Sites) == len(o.Sites) && (m.LeavingDate == nil) == (o.LeavingDate == nil)
+	if !same {
+		return false
 	}
+	if m.LeavingDate != nil && !m.LeavingDate.Equal(*o.LeavingDate) {
+		return false
+	}
+	for i := range m.Sites {
+		if m.Sites[i] != o.Sites[i] {
+			return false
+		}
+	}
+	return true
 }
 
-// EnsureIndexes creates the roster's indexes.
-func (s *Store) EnsureIndexes(ctx context.Context) error {
-	if _, err := s.coll.Indexes().CreateOne(ctx, Indexes()); err != nil {
-		return fmt.Errorf("create staff indexes: %w", err)
+// Store reads and writes rosters, one partner at a time, always within a scope.
+type Store struct {
+	db    *mongo.Database
+	trail *audit.Trail
+}
+
+// NewStore keeps rosters in db and records their changes in trail.
+func NewStore(db *mongo.Database, trail *audit.Trail) *Store {
+	return &Store{db: db, trail: trail}
+}
+
+var partnerIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
+
+// roster is the partner's collection, if the scope reaches the partner.
+func (s *Store) roster(scope access.Scope, partnerID string) (*mongo.Collection, error) {
+	if !partnerIDPattern.MatchString(partnerID) || !scope.Includes(partnerID) {
+		return nil, ErrNotFound
+	}
+	return s.db.Collection("staff_" + partnerID), nil
+}
+
+// EnsureIndexes creates what real MongoDB needs for the partner's roster: one
+// staff number per person, and the list's sort and filters. It also registers
+// the roster with the audit trail, so changes a crash left half-recorded are found.
+func (s *Store) EnsureIndexes(ctx context.Context, partnerID string) error {
+	coll, err := s.roster(access.PartnerScope(partnerID), partnerID)
+	if err != nil {
+		return fmt.Errorf("roster indexes: invalid partner ID %q", partnerID)
+	}
+	s.trail.Register(coll)
+	for _, m := range []mongo.IndexModel{
+		{Keys: bson.D{{Key: "staff_number", Value: 1}}, Options: options.Index().SetUnique(true).SetName("staff_number")},
+		{Keys: bson.D{{Key: "active", Value: 1}, {Key: "staff_number", Value: 1}}, Options: options.Index().SetName("active_staff_number")},
+		{Keys: bson.D{{Key: "email", Value: 1}}, Options: options.Index().SetName("email")},
+		{Keys: bson.D{{Key: "sites", Value: 1}}, Options: options.Index().SetName("sites")},
+	} {
+		// One at a time: FerretDB drops the connection when a multi-index
+		// createIndexes finds them all present, as it does at every restart.
+		if _, err := coll.Indexes().CreateOne(ctx, m); err != nil {
+			return fmt.Errorf("create roster index for %s: %w", partnerID, err)
+		}
 	}
 	return nil
 }
 
-// ErrNotFound means no such roster entry within the caller's reach.
-var ErrNotFound = errors.New("staff member not found")
-
-// CountActive reports how many active staff are within scope.
-func (s *Store) CountActive(ctx context.Context, scope access.Scope) (int64, error) {
-	n, err := s.coll.CountDocuments(ctx, scope.Filter("partner_id", bson.E{Key: "active", Value: true}))
+// CountActive reports how many active staff the partner has.
+func (s *Store) CountActive(ctx context.Context, scope access.Scope, partnerID string) (int64, error) {
+	coll, err := s.roster(scope, partnerID)
+	if err != nil {
+		return 0, nil
+	}
+	n, err := coll.CountDocuments(ctx, bson.D{{Key: "active", Value: true}})
 	if err != nil {
 		return 0, fmt.Errorf("count staff: %w", err)
 	}
 	return n, nil
 }
 
-// ByEmail finds the roster entry within scope for a signed-in staff member.
-func (s *Store) ByEmail(ctx context.Context, scope access.Scope, email string) (*Member, error) {
-	if email == "" {
+// ByEmail finds a signed-in staff member's own roster entry.
+func (s *Store) ByEmail(ctx context.Context, scope access.Scope, partnerID, email string) (*Member, error) {
+	coll, err := s.roster(scope, partnerID)
+	if err != nil || email == "" {
 		return nil, nil
 	}
 	var m Member
-	err := s.coll.FindOne(ctx, scope.Filter("partner_id", bson.E{Key: "email", Value: email})).Decode(&m)
+	err = coll.FindOne(ctx, bson.D{{Key: "email", Value: strings.ToLower(email)}}).Decode(&m)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, nil
 	}
@@ -87,15 +153,19 @@ func (s *Store) ByEmail(ctx context.Context, scope access.Scope, email string) (
 	return &m, nil
 }
 
-// Get returns the roster entry with id, if it is within scope. An ID from
-// another partner is simply not found.
-func (s *Store) Get(ctx context.Context, scope access.Scope, id string) (Member, error) {
+// Get returns the roster entry with id, if the partner is within scope. An ID
+// from another partner's roster is simply not found.
+func (s *Store) Get(ctx context.Context, scope access.Scope, partnerID, id string) (Member, error) {
+	coll, err := s.roster(scope, partnerID)
+	if err != nil {
+		return Member{}, err
+	}
 	oid, err := bson.ObjectIDFromHex(id)
 	if err != nil {
 		return Member{}, ErrNotFound
 	}
 	var m Member
-	err = s.coll.FindOne(ctx, scope.Filter("partner_id", bson.E{Key: "_id", Value: oid})).Decode(&m)
+	err = coll.FindOne(ctx, bson.D{{Key: "_id", Value: oid}}).Decode(&m)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return Member{}, ErrNotFound
 	}
@@ -105,31 +175,248 @@ func (s *Store) Get(ctx context.Context, scope access.Scope, id string) (Member,
 	return m, nil
 }
 
-// List returns up to limit roster entries within scope, by staff number.
-func (s *Store) List(ctx context.Context, scope access.Scope, limit int64) ([]Member, error) {
-	cur, err := s.coll.Find(ctx, scope.Filter("partner_id"),
-		options.Find().SetSort(bson.D{{Key: "staff_number", Value: 1}}).SetLimit(limit))
-	if err != nil {
-		return nil, fmt.Errorf("list staff: %w", err)
-	}
-	var out []Member
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("read staff: %w", err)
-	}
-	return out, nil
+// Statuses a roster list can show.
+const (
+	StatusActive = "active"
+	StatusLeft   = "left"
+	StatusAll    = "all"
+)
+
+// Query selects and pages a roster list.
+type Query struct {
+	Search   string // part of a name, or the start of a staff number
+	Category string
+	Site     string
+	Status   string // StatusActive (default), StatusLeft or StatusAll
+	Page     int    // from 1
+	PerPage  int
 }
 
-// InsertMany adds roster entries for one partner; used by the seed.
-func (s *Store) InsertMany(ctx context.Context, partnerID string, members []Member) error {
-	docs := make([]any, len(members))
-	for i := range members {
-		if members[i].PartnerID != partnerID {
-			return fmt.Errorf("insert staff: member %s belongs to %q, not %q", members[i].StaffNumber, members[i].PartnerID, partnerID)
-		}
-		docs[i] = members[i]
+// Page is one page of a roster list.
+type Page struct {
+	Members []Member
+	Total   int64
+	Page    int
+	Pages   int
+}
+
+func (q Query) filter() bson.D {
+	f := bson.D{}
+	switch q.Status {
+	case StatusLeft:
+		f = append(f, bson.E{Key: "active", Value: false})
+	case StatusAll:
+	default:
+		f = append(f, bson.E{Key: "active", Value: true})
 	}
-	if _, err := s.coll.InsertMany(ctx, docs); err != nil {
-		return fmt.Errorf("insert staff: %w", err)
+	if q.Category != "" {
+		f = append(f, bson.E{Key: "category", Value: q.Category})
+	}
+	if q.Site != "" {
+		f = append(f, bson.E{Key: "sites", Value: q.Site})
+	}
+	if term := strings.TrimSpace(q.Search); term != "" {
+		quoted := regexp.QuoteMeta(term)
+		f = append(f, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: "staff_number", Value: bson.D{{Key: "$regex", Value: "^" + quoted}, {Key: "$options", Value: "i"}}}},
+			bson.D{{Key: "name", Value: bson.D{{Key: "$regex", Value: quoted}, {Key: "$options", Value: "i"}}}},
+		}})
+	}
+	return f
+}
+
+// List returns one page of the partner's roster, by staff number.
+func (s *Store) List(ctx context.Context, scope access.Scope, partnerID string, q Query) (Page, error) {
+	coll, err := s.roster(scope, partnerID)
+	if err != nil {
+		return Page{}, err
+	}
+	if q.PerPage <= 0 || q.PerPage > 200 {
+		q.PerPage = 50
+	}
+	if q.Page < 1 {
+		q.Page = 1
+	}
+	filter := q.filter()
+	total, err := coll.CountDocuments(ctx, filter)
+	if err != nil {
+		return Page{}, fmt.Errorf("count roster: %w", err)
+	}
+	pages := int((total + int64(q.PerPage) - 1) / int64(q.PerPage))
+	if pages == 0 {
+		pages = 1
+	}
+	if q.Page > pages {
+		q.Page = pages
+	}
+	cur, err := coll.Find(ctx, filter, options.Find().
+		SetSort(bson.D{{Key: "staff_number", Value: 1}}).
+		SetSkip(int64((q.Page-1)*q.PerPage)).
+		SetLimit(int64(q.PerPage)))
+	if err != nil {
+		return Page{}, fmt.Errorf("list roster: %w", err)
+	}
+	var members []Member
+	if err := cur.All(ctx, &members); err != nil {
+		return Page{}, fmt.Errorf("read roster: %w", err)
+	}
+	return Page{Members: members, Total: total, Page: q.Page, Pages: pages}, nil
+}
+
+// Sites lists the sites named on the partner's roster, for the list's filter.
+func (s *Store) Sites(ctx context.Context, scope access.Scope, partnerID string) ([]string, error) {
+	coll, err := s.roster(scope, partnerID)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := coll.Aggregate(ctx, mongo.Pipeline{
+		{{Key: "$unwind", Value: "$sites"}},
+		{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$sites"}}}},
+		{{Key: "$sort", Value: bson.D{{Key: "_id", Value: 1}}}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list roster sites: %w", err)
+	}
+	var rows []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("read roster sites: %w", err)
+	}
+	sites := make([]string, len(rows))
+	for i, r := range rows {
+		sites[i] = r.ID
+	}
+	return sites, nil
+}
+
+// Each calls fn for every entry on the partner's roster, by staff number, for exports.
+func (s *Store) Each(ctx context.Context, scope access.Scope, partnerID string, fn func(Member) error) error {
+	coll, err := s.roster(scope, partnerID)
+	if err != nil {
+		return err
+	}
+	cur, err := coll.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "staff_number", Value: 1}}))
+	if err != nil {
+		return fmt.Errorf("read roster: %w", err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var m Member
+		if err := cur.Decode(&m); err != nil {
+			return fmt.Errorf("decode roster entry: %w", err)
+		}
+		if err := fn(m); err != nil {
+			return err
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return fmt.Errorf("read roster: %w", err)
+	}
+	return nil
+}
+
+// ByStaffNumber maps every staff number on the partner's roster to its entry,
+// read in one pass: an import compares a whole file against it.
+func (s *Store) ByStaffNumber(ctx context.Context, scope access.Scope, partnerID string) (map[string]Member, error) {
+	out := map[string]Member{}
+	err := s.Each(ctx, scope, partnerID, func(m Member) error {
+		out[strings.ToLower(m.StaffNumber)] = m
+		return nil
+	})
+	return out, err
+}
+
+// Add puts a new person on the partner's roster, with its audit event.
+func (s *Store) Add(ctx context.Context, scope access.Scope, m Member, e audit.Event) (Member, error) {
+	coll, err := s.roster(scope, m.PartnerID)
+	if err != nil {
+		return Member{}, err
+	}
+	m.ID = bson.NewObjectID()
+	m.UpdatedAt = time.Now().UTC()
+	m.Active = m.LeavingDate == nil || m.LeavingDate.After(m.UpdatedAt)
+	m.Email = strings.ToLower(m.Email)
+	e.Resource = "staff/" + m.ID.Hex()
+	e.PartnerID = m.PartnerID
+	if _, err := s.trail.Insert(ctx, coll, m, e); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			return Member{}, ErrDuplicate
+		}
+		return Member{}, fmt.Errorf("add staff member: %w", err)
+	}
+	return m, nil
+}
+
+// Update replaces the details of an existing entry, with its audit event.
+func (s *Store) Update(ctx context.Context, scope access.Scope, m Member, e audit.Event) error {
+	coll, err := s.roster(scope, m.PartnerID)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	set := bson.D{
+		{Key: "staff_number", Value: m.StaffNumber},
+		{Key: "name", Value: m.Name},
+		{Key: "email", Value: strings.ToLower(m.Email)},
+		{Key: "role_title", Value: m.RoleTitle},
+		{Key: "category", Value: m.Category},
+		{Key: "sites", Value: m.Sites},
+		{Key: "start_date", Value: m.StartDate},
+		{Key: "active", Value: m.LeavingDate == nil || m.LeavingDate.After(now)},
+		{Key: "updated_at", Value: now},
+	}
+	update := bson.D{{Key: "$set", Value: set}}
+	if m.LeavingDate != nil {
+		set = append(set, bson.E{Key: "leaving_date", Value: *m.LeavingDate})
+		update = bson.D{{Key: "$set", Value: set}}
+	} else {
+		update = append(update, bson.E{Key: "$unset", Value: bson.D{{Key: "leaving_date", Value: ""}}})
+	}
+	e.Resource = "staff/" + m.ID.Hex()
+	e.PartnerID = m.PartnerID
+	matched, _, err := s.trail.Update(ctx, coll, bson.D{{Key: "_id", Value: m.ID}}, update, e)
+	if mongo.IsDuplicateKeyError(err) {
+		return ErrDuplicate
+	}
+	if err != nil {
+		return fmt.Errorf("update staff member: %w", err)
+	}
+	if !matched {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// InsertMany adds new entries to one partner's roster in batches, for imports
+// and seeding; the caller records the audit event for the whole batch.
+func (s *Store) InsertMany(ctx context.Context, scope access.Scope, partnerID string, members []Member) error {
+	coll, err := s.roster(scope, partnerID)
+	if err != nil {
+		return err
+	}
+	const batch = 1000
+	now := time.Now().UTC()
+	for start := 0; start < len(members); start += batch {
+		end := min(start+batch, len(members))
+		docs := make([]any, 0, end-start)
+		for i := start; i < end; i++ {
+			m := members[i]
+			if m.PartnerID != partnerID {
+				return fmt.Errorf("insert staff: member %s belongs to %q, not %q", m.StaffNumber, m.PartnerID, partnerID)
+			}
+			if m.ID.IsZero() {
+				m.ID = bson.NewObjectID()
+			}
+			m.Email = strings.ToLower(m.Email)
+			if m.UpdatedAt.IsZero() {
+				m.UpdatedAt = now
+			}
+			docs = append(docs, m)
+		}
+		if _, err := coll.InsertMany(ctx, docs); err != nil {
+			return fmt.Errorf("insert staff: %w", err)
+		}
 	}
 	return nil
 }
