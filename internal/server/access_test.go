@@ -303,6 +303,10 @@ func TestViewsOfPersonalDataAreAudited(t *testing.T) {
 	if resp, _ := get(t, c, p.URL+"/partners/brightwell/staff/"+ids["brightwell"]); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("other partner's staff record: %d", resp.StatusCode)
 	}
+	// A guessed ID that is not even text is still just not found, and on record.
+	if resp, _ := get(t, c, p.URL+"/partners/%ff%fe/staff"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("partner ID of invalid UTF-8: %d, want 404", resp.StatusCode)
+	}
 	for _, want := range []struct{ action, resource, partner, outcome string }{
 		{"staff.view", "staff/" + ids["northgate"], "northgate", "success"},
 		{"staff.view", "partner/brightwell", "", "denied"},

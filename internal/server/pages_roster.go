@@ -20,16 +20,7 @@ func (s *Server) reachablePartner(c *gin.Context, action access.Action) (partner
 	p := principal(c)
 	id := c.Param("partner")
 	if !p.MayOn(action, id) {
-		// Reaching for another partner's data is what auditors most need to see.
-		attempted := id
-		if len(attempted) > 64 {
-			attempted = attempted[:64]
-		}
-		if err := s.record(c, event(c, string(action), "partner/"+attempted, "", audit.Denied)); err != nil {
-			s.fail(c, "audit refused access", err)
-			return partner.Partner{}, false
-		}
-		s.renderError(c, http.StatusNotFound)
+		s.notReachable(c, action, "partner", id)
 		return partner.Partner{}, false
 	}
 	org, err := s.partners.Get(c.Request.Context(), p.Scope, id)
@@ -133,19 +124,29 @@ func pagination(path string, params url.Values, current, pages int) map[string]a
 	return p
 }
 
-// staffRecord shows one person on a roster. Viewing it is recorded.
-func (s *Server) staffRecord(c *gin.Context) {
-	org, ok := s.reachablePartner(c, access.ViewStaff)
+// reachableMember is the :staffID on the :partner's roster, if the caller may
+// take action on it; otherwise the page is not found.
+func (s *Server) reachableMember(c *gin.Context, action access.Action) (partner.Partner, staff.Member, bool) {
+	org, ok := s.reachablePartner(c, action)
 	if !ok {
-		return
+		return org, staff.Member{}, false
 	}
 	m, err := s.staff.Get(c.Request.Context(), principal(c).Scope, org.ID, c.Param("staffID"))
 	if errors.Is(err, staff.ErrNotFound) {
 		s.renderError(c, http.StatusNotFound)
-		return
+		return org, m, false
 	}
 	if err != nil {
 		s.fail(c, "load staff member", err)
+		return org, m, false
+	}
+	return org, m, true
+}
+
+// staffRecord shows one person on a roster. Viewing it is recorded.
+func (s *Server) staffRecord(c *gin.Context) {
+	org, m, ok := s.reachableMember(c, access.ViewStaff)
+	if !ok {
 		return
 	}
 	if err := s.record(c, event(c, "staff.view", "staff/"+m.ID.Hex(), m.PartnerID, audit.Success)); err != nil {

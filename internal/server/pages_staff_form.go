@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/mail"
 	"regexp"
 	"slices"
 	"strconv"
@@ -96,7 +95,7 @@ func (f staffForm) member(partnerID string) (staff.Member, []fieldError) {
 	}
 	errs = append(errs, textError("name", "their full name", "Full name", f.Name, true)...)
 	if f.Email != "" {
-		if a, err := mail.ParseAddress(f.Email); err != nil || a.Address != f.Email {
+		if !validEmail(f.Email) {
 			errs = append(errs, fieldError{"email", "Enter an email address in the correct format, like name@example.com"})
 		}
 	}
@@ -186,6 +185,7 @@ func (s *Server) newStaff(c *gin.Context) {
 	m, errs := page.Form.member(org.ID)
 	if len(errs) == 0 {
 		added, err := s.staff.Add(c.Request.Context(), principal(c).Scope, m, event(c, "staff.add", "", org.ID, audit.Success))
+		err = s.stored(c, err)
 		switch {
 		case errors.Is(err, staff.ErrDuplicate):
 			errs = append(errs, fieldError{"staff_number", "Someone on the roster already has staff number " + m.StaffNumber})
@@ -203,17 +203,8 @@ func (s *Server) newStaff(c *gin.Context) {
 
 // editStaff shows and handles the form to change someone's details.
 func (s *Server) editStaff(c *gin.Context) {
-	org, ok := s.reachablePartner(c, access.EditStaff)
+	org, current, ok := s.reachableMember(c, access.EditStaff)
 	if !ok {
-		return
-	}
-	current, err := s.staff.Get(c.Request.Context(), principal(c).Scope, org.ID, c.Param("staffID"))
-	if errors.Is(err, staff.ErrNotFound) {
-		s.renderError(c, http.StatusNotFound)
-		return
-	}
-	if err != nil {
-		s.fail(c, "load staff member", err)
 		return
 	}
 	record := fmt.Sprintf("/partners/%s/staff/%s", org.ID, current.ID.Hex())
@@ -227,7 +218,7 @@ func (s *Server) editStaff(c *gin.Context) {
 	m, errs := page.Form.member(org.ID)
 	if len(errs) == 0 {
 		m.ID = current.ID
-		err := s.staff.Update(c.Request.Context(), principal(c).Scope, m, event(c, "staff.update", "", org.ID, audit.Success))
+		err := s.stored(c, s.staff.Update(c.Request.Context(), principal(c).Scope, m, event(c, "staff.update", "", org.ID, audit.Success)))
 		switch {
 		case errors.Is(err, staff.ErrDuplicate):
 			errs = append(errs, fieldError{"staff_number", "Someone else on the roster already has staff number " + m.StaffNumber})
@@ -249,17 +240,8 @@ func (s *Server) editStaff(c *gin.Context) {
 // staffLeft records that someone has left: they stay on the record, inactive,
 // and drop out of compliance.
 func (s *Server) staffLeft(c *gin.Context) {
-	org, ok := s.reachablePartner(c, access.EditStaff)
+	org, current, ok := s.reachableMember(c, access.EditStaff)
 	if !ok {
-		return
-	}
-	current, err := s.staff.Get(c.Request.Context(), principal(c).Scope, org.ID, c.Param("staffID"))
-	if errors.Is(err, staff.ErrNotFound) {
-		s.renderError(c, http.StatusNotFound)
-		return
-	}
-	if err != nil {
-		s.fail(c, "load staff member", err)
 		return
 	}
 	record := fmt.Sprintf("/partners/%s/staff/%s", org.ID, current.ID.Hex())
@@ -289,7 +271,7 @@ func (s *Server) staffLeft(c *gin.Context) {
 		return
 	}
 	current.LeavingDate = &left
-	if err := s.staff.Update(c.Request.Context(), principal(c).Scope, current, event(c, "staff.left", "", org.ID, audit.Success)); err != nil {
+	if err := s.stored(c, s.staff.Update(c.Request.Context(), principal(c).Scope, current, event(c, "staff.left", "", org.ID, audit.Success))); err != nil {
 		if errors.Is(err, staff.ErrNotFound) {
 			s.renderError(c, http.StatusNotFound)
 			return

@@ -343,6 +343,10 @@ func (s *Store) Add(ctx context.Context, scope access.Scope, m Member, e audit.E
 		if mongo.IsDuplicateKeyError(err) {
 			return Member{}, ErrDuplicate
 		}
+		if errors.Is(err, audit.ErrPending) {
+			// Stored, its event still to be chained: the caller may treat it as saved.
+			return m, fmt.Errorf("add staff member: %w", err)
+		}
 		return Member{}, fmt.Errorf("add staff member: %w", err)
 	}
 	return m, nil
