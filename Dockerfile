@@ -11,7 +11,7 @@ RUN CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags="-s -w" -o /out/portal 
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/portal /portal
-COPY config/portal.example.yaml /etc/portal/portal.example.yaml
+COPY config/portal.example.yaml config/requirements.yaml /etc/portal/
 ENV PORTAL_ENV=production \
     PORTAL_ADDR=:8080
 USER nonroot:nonroot

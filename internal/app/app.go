@@ -127,7 +127,11 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	} else if n > 0 {
 		log.Warn("recovered audit events left pending by an interrupted change", "events", n)
 	}
-	deps := server.Deps{Config: cfg, Log: log, Store: a.Store, SessionKey: key, Assets: assets, Trail: trail}
+	catalogue, err := cfg.Requirements()
+	if err != nil {
+		return nil, err
+	}
+	deps := server.Deps{Config: cfg, Log: log, Store: a.Store, SessionKey: key, Assets: assets, Trail: trail, Requirements: catalogue}
 	if err := auth.NewSessions(a.Store.DB, key, cfg.SessionIdleTimeout, cfg.SessionAbsoluteTimeout).EnsureIndexes(ctx); err != nil {
 		return nil, err
 	}

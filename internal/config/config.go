@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/department/safeguarding-portal/internal/requirements"
 	"io"
 	"net"
 	"net/url"
@@ -55,6 +56,11 @@ type Config struct {
 
 	// RateLimits bound sign-in attempts per client IP and API calls per client.
 	RateLimits RateLimits `yaml:"rate_limits"`
+
+	// RequirementsFile is the staff categories, training and vetting every
+	// contract starts with (see config/requirements.yaml). Empty uses the copy
+	// built into the binary, identical to config/requirements.yaml.
+	RequirementsFile string `yaml:"requirements_file"`
 }
 
 // IdentityProvider is one external OpenID Provider and how its claims map onto portal roles.
@@ -154,6 +160,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	set("MONGODB_DATABASE", &c.MongoDatabase)
 	set("PORTAL_SESSION_SECRET", &c.SessionSecret)
 	set("PORTAL_LOG_LEVEL", &c.LogLevel)
+	set("PORTAL_REQUIREMENTS_FILE", &c.RequirementsFile)
 	if v := getenv("PORTAL_SEED_DEMO_DATA"); v != "" {
 		b, ok := parseBool(v)
 		if !ok {
@@ -295,6 +302,9 @@ func (c *Config) Validate() error {
 	case Development, Production:
 	default:
 		return &Error{"PORTAL_ENV", fmt.Sprintf("must be %q or %q (got %q)", Development, Production, c.Env)}
+	}
+	if _, err := c.Requirements(); err != nil {
+		return err
 	}
 	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
 		return &Error{"PORTAL_ADDR", fmt.Sprintf("must be host:port or :port (got %q)", c.Addr)}
@@ -442,3 +452,16 @@ func (c *Config) EmbeddedStoreDir() string { return filepath.Join(c.DataDir, "st
 
 // SecureCookies reports whether cookies are marked Secure and take the __Host- prefix.
 func (c *Config) SecureCookies() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// Requirements is the catalogue of staff categories, training and vetting
+// that contracts start with: RequirementsFile if set, or the built-in copy.
+func (c *Config) Requirements() (*requirements.Catalogue, error) {
+	if c.RequirementsFile == "" {
+		return requirements.Default(), nil
+	}
+	cat, err := requirements.Load(c.RequirementsFile)
+	if err != nil {
+		return nil, &Error{"PORTAL_REQUIREMENTS_FILE", err.Error()}
+	}
+	return cat, nil
+}

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/department/safeguarding-portal/internal/requirements"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -156,5 +159,42 @@ func TestIdentityAndAPISettingsAreChecked(t *testing.T) {
 				t.Errorf("got %v, want an error mentioning %q", err, want)
 			}
 		})
+	}
+}
+
+// The operator's requirements file is read at start-up: a missing or invalid
+// one stops the portal, naming the setting, rather than falling back.
+func TestRequirementsFileIsLoadedOrRefused(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile("../../config/requirements.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tailored := strings.Replace(string(good), "refresh_months: 36", "refresh_months: 24", 1)
+	if tailored == string(good) {
+		t.Fatal("config/requirements.yaml has no 36-month refresh to tailor")
+	}
+	files := map[string]string{"good.yaml": tailored, "bad.yaml": "categories: [", "unknown.yaml": "refresh_month: 12\n"}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := Load("", env(map[string]string{"PORTAL_REQUIREMENTS_FILE": filepath.Join(dir, "good.yaml")}))
+	if err != nil {
+		t.Fatalf("Load with a valid requirements file: %v", err)
+	}
+	cat, err := c.Requirements()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reflect.DeepEqual(cat, requirements.Default()) {
+		t.Error("the tailored file was not the catalogue used")
+	}
+	for _, name := range []string{"bad.yaml", "unknown.yaml", "missing.yaml"} {
+		_, err := Load("", env(map[string]string{"PORTAL_REQUIREMENTS_FILE": filepath.Join(dir, name)}))
+		if err == nil || !strings.Contains(err.Error(), "PORTAL_REQUIREMENTS_FILE") {
+			t.Errorf("%s: err = %v, want one naming PORTAL_REQUIREMENTS_FILE", name, err)
+		}
 	}
 }

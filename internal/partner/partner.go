@@ -3,6 +3,7 @@
 package partner
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -279,6 +280,14 @@ func (s *Store) Insert(ctx context.Context, partners []Partner, contracts []Cont
 		}
 	}
 	for _, c := range contracts {
+		if len(c.StatusHistory) == 0 {
+			// A contract's status always has a reason and a history, as if created on a form.
+			c.StatusReason = cmp.Or(c.StatusReason, AddedReason)
+			if c.StatusChangedAt.IsZero() {
+				c.StatusChangedAt = now()
+			}
+			c.StatusHistory = []StatusChange{{Status: c.Status, Reason: c.StatusReason, By: c.StatusChangedBy, At: c.StatusChangedAt}}
+		}
 		if _, err := s.contracts.InsertOne(ctx, docOf(c)); err != nil {
 			return fmt.Errorf("insert contract %s: %w", c.ID, err)
 		}

@@ -288,6 +288,9 @@ func (s Set) Clone() Set {
 	return out
 }
 
+// Clone returns a copy that can be changed without changing c.
+func (c *Catalogue) Clone() *Catalogue { return c.clone() }
+
 func (c *Catalogue) clone() *Catalogue {
 	return &Catalogue{
 		Categories: slices.Clone(c.Categories),

@@ -96,6 +96,7 @@ func Parse(r io.Reader, opts Options) (*Result, error) {
 	if p.res.Total == 0 {
 		return nil, &FileError{Message: msgNoRows}
 	}
+	p.res.Today = opts.Today
 	return p.res, nil
 }
 

@@ -48,6 +48,7 @@ type Result struct {
 	Rows   []Row      // valid rows, in file order
 	Errors []RowError // row problems, in file order (a row can have several)
 	Total  int        // data rows read; completely blank rows (such as ",,,," left by spreadsheets) are skipped and not counted
+	Today  time.Time  // the day dates were checked against, to check the same file again alike
 }
 
 // FileError is a problem with the file as a whole: nothing in it can be

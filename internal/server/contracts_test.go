@@ -210,14 +210,23 @@ func TestManagerAddsAPartnerAndItsFirstContract(t *testing.T) {
 	if _, home := m.get("/contracts"); !strings.Contains(home, "CS-SCR-2026-001") {
 		t.Error("the new contract is not on the manager's list")
 	}
-	if status, _ := m.get("/partners/eastfield"); status != http.StatusOK {
+	status, page = m.get("/partners/eastfield")
+	if status != http.StatusOK {
 		t.Errorf("partner page after the first contract: %d", status)
+	}
+	for _, want := range []string{`href="/contracts/CS-SCR-2026-001"`, `href="/partners/eastfield/edit"`, `href="/partners/eastfield/contracts/new"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the manager's partner page lacks the link %s", want)
+		}
+	}
+	if _, home := m.get("/contracts"); !strings.Contains(home, `href="/partners/new"`) {
+		t.Error("the manager's home has no link to add a partner")
 	}
 	edit := formValues(func() string { _, p := m.get("/partners/eastfield/edit"); return p }())
 	edit.Set("name", "Eastfield Support Services Ltd")
 	page = m.save("/partners/eastfield/edit", edit, "/partners/eastfield?saved=1")
-	if !strings.Contains(page, "Eastfield Support Services Ltd") {
-		t.Error("the partner's new name is not shown")
+	if !strings.Contains(page, "Eastfield Support Services Ltd") || !strings.Contains(page, "details have been saved") {
+		t.Error("the partner's new name, or the saved banner, is not shown")
 	}
 	if _, ok := auditEvent(t, p, "partner.update", "partner/eastfield"); !ok {
 		t.Error("no partner.update audit event")
@@ -231,6 +240,11 @@ func TestManagerAddsAPartnerAndItsFirstContract(t *testing.T) {
 	officer := signInAs(t, p, "officer@northgate.example")
 	if status, _ := officer.get("/contracts/CS-SCR-2026-001"); status != http.StatusNotFound {
 		t.Errorf("another partner's officer views the new contract: %d", status)
+	}
+	// Officers read their own partner's page, without the manager's links.
+	_, page = officer.get("/partners/northgate")
+	if !strings.Contains(page, `href="/contracts/`+ownContract+`"`) || strings.Contains(page, "/edit") || strings.Contains(page, "Add a contract") {
+		t.Error("an officer's partner page should link their contract and offer no changes")
 	}
 }
 

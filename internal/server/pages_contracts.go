@@ -26,7 +26,8 @@ import (
 // references reveal nothing.
 
 // catalogue is the requirement catalogue contract pages read and tailor.
-func (s *Server) catalogue() *requirements.Catalogue { return requirements.Default() }
+// catalogue is a copy of the configured requirements, the caller's to change.
+func (s *Server) catalogue() *requirements.Catalogue { return s.requirements.Clone() }
 
 // displayName is the signed-in person as histories show them; the audit
 // trail keeps their subject.

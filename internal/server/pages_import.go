@@ -11,6 +11,7 @@ import (
 
 	"github.com/department/safeguarding-portal/internal/access"
 	"github.com/department/safeguarding-portal/internal/audit"
+	"github.com/department/safeguarding-portal/internal/calendar"
 	"github.com/department/safeguarding-portal/internal/partner"
 	"github.com/department/safeguarding-portal/internal/rostercsv"
 	"github.com/department/safeguarding-portal/internal/staff"
@@ -63,7 +64,7 @@ func (s *Server) importUpload(c *gin.Context) {
 		refuse("The selected file could not be read. Try again")
 		return
 	}
-	parsed, err := rostercsv.Parse(bytes.NewReader(raw), rostercsv.Options{MaxBytes: maxImportBytes})
+	parsed, err := rostercsv.Parse(bytes.NewReader(raw), rostercsv.Options{MaxBytes: maxImportBytes, Today: time.Now().In(calendar.London)})
 	var fileErr *rostercsv.FileError
 	if errors.As(err, &fileErr) {
 		refuse(fileErr.Message)

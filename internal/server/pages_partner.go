@@ -44,5 +44,7 @@ func (s *Server) partnerPage(c *gin.Context) {
 		Contracts   []partner.Contract
 		ActiveStaff int64
 		CanSeeStaff bool
-	}{org, contracts, active, p.MayOn(access.ViewStaff, id)})
+		CanManage   bool
+		Saved       bool
+	}{org, contracts, active, p.MayOn(access.ViewStaff, id), p.MayOn(access.ManageContracts, id), c.Query("saved") == "1"})
 }

@@ -4,9 +4,11 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/department/safeguarding-portal/internal/requirements"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -27,21 +29,22 @@ import (
 
 // Server is the portal's web application.
 type Server struct {
-	cfg         config.Config
-	log         *slog.Logger
-	store       *store.Store
-	views       *view.Renderer
-	sessions    *auth.Sessions
-	providers   *auth.Providers
-	devIdP      http.Handler
-	partners    *partner.Store
-	staff       *staff.Store
-	trail       *audit.Trail
-	apiVerifier *apiauth.Verifier
-	signInLimit *ratelimit.Limiter
-	apiLimit    *ratelimit.Limiter
-	metrics     *metrics
-	engine      *gin.Engine
+	cfg          config.Config
+	log          *slog.Logger
+	store        *store.Store
+	views        *view.Renderer
+	sessions     *auth.Sessions
+	providers    *auth.Providers
+	devIdP       http.Handler
+	partners     *partner.Store
+	staff        *staff.Store
+	trail        *audit.Trail
+	requirements *requirements.Catalogue
+	apiVerifier  *apiauth.Verifier
+	signInLimit  *ratelimit.Limiter
+	apiLimit     *ratelimit.Limiter
+	metrics      *metrics
+	engine       *gin.Engine
 	// formAction is the CSP form-action source list, fixed at start.
 	formAction string
 	// background tracks work that outlives its request, such as applying an
@@ -75,6 +78,9 @@ type Deps struct {
 	Assets *view.Assets
 	// SessionKey keys the hashes of session and login tokens.
 	SessionKey []byte
+	// Requirements are the staff categories, training and vetting contracts
+	// start with; nil means the built-in default.
+	Requirements *requirements.Catalogue
 }
 
 // New builds the server and its route table.
@@ -87,20 +93,21 @@ func New(d Deps) (*Server, error) {
 		return nil, errors.New("the development identity provider never runs outside development")
 	}
 	s := &Server{
-		cfg:         d.Config,
-		log:         d.Log,
-		store:       d.Store,
-		views:       views,
-		sessions:    auth.NewSessions(d.Store.DB, d.SessionKey, d.Config.SessionIdleTimeout, d.Config.SessionAbsoluteTimeout),
-		providers:   d.Providers,
-		devIdP:      d.DevIdP,
-		partners:    partner.NewStore(d.Store.DB).WithTrail(d.Trail),
-		staff:       staff.NewStore(d.Store.DB, d.Trail),
-		trail:       d.Trail,
-		apiVerifier: d.APIVerifier,
-		signInLimit: ratelimit.New(d.Config.RateLimits.SignInPerMinute, time.Minute, d.Config.RateLimits.SignInPerMinute),
-		apiLimit:    ratelimit.New(d.Config.RateLimits.APIPerMinute, time.Minute, d.Config.RateLimits.APIPerMinute),
-		metrics:     newMetrics(),
+		cfg:          d.Config,
+		log:          d.Log,
+		store:        d.Store,
+		views:        views,
+		sessions:     auth.NewSessions(d.Store.DB, d.SessionKey, d.Config.SessionIdleTimeout, d.Config.SessionAbsoluteTimeout),
+		providers:    d.Providers,
+		devIdP:       d.DevIdP,
+		partners:     partner.NewStore(d.Store.DB).WithTrail(d.Trail),
+		staff:        staff.NewStore(d.Store.DB, d.Trail),
+		trail:        d.Trail,
+		requirements: cmp.Or(d.Requirements, requirements.Default()),
+		apiVerifier:  d.APIVerifier,
+		signInLimit:  ratelimit.New(d.Config.RateLimits.SignInPerMinute, time.Minute, d.Config.RateLimits.SignInPerMinute),
+		apiLimit:     ratelimit.New(d.Config.RateLimits.APIPerMinute, time.Minute, d.Config.RateLimits.APIPerMinute),
+		metrics:      newMetrics(),
 	}
 	if s.providers == nil || s.trail == nil || s.apiVerifier == nil {
 		return nil, errors.New("server needs identity providers, an API token verifier and the audit trail")

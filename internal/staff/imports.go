@@ -1,6 +1,7 @@
 package staff
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/department/safeguarding-portal/internal/access"
 	"github.com/department/safeguarding-portal/internal/audit"
+	"github.com/department/safeguarding-portal/internal/calendar"
 	"github.com/department/safeguarding-portal/internal/rostercsv"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -49,6 +51,7 @@ type Import struct {
 	ProgressAt time.Time            `bson:"progress_at"`
 	AppliedAt  *time.Time           `bson:"applied_at,omitempty"`
 	OnlyValid  bool                 `bson:"only_valid"`
+	CheckedOn  time.Time            `bson:"checked_on"` // the day the file's dates were checked against
 }
 
 // Stalled reports whether an apply has stopped making progress (its process
@@ -60,16 +63,20 @@ func (im Import) Stalled(now time.Time) bool {
 // storedErrors bounds the row errors kept with an import: enough to fix a file.
 const storedErrors = 1000
 
-// rowChunk holds a slice of an import's valid rows: a 50,000-row file would
-// not fit one document.
-type rowChunk struct {
-	ID       bson.ObjectID   `bson:"_id"`
-	ImportID bson.ObjectID   `bson:"import_id"`
-	Seq      int             `bson:"seq"`
-	Rows     []rostercsv.Row `bson:"rows"`
+// fileChunk holds a slice of an uploaded file, kept until the import is
+// applied: a 20 MB file would not fit one document, and the store keeps a
+// few binary values far faster than thousands of row documents.
+type fileChunk struct {
+	ID       bson.ObjectID `bson:"_id"`
+	ImportID bson.ObjectID `bson:"import_id"`
+	Seq      int           `bson:"seq"`
+	Data     []byte        `bson:"data"`
 }
 
-const chunkRows = 1000
+const chunkBytes = 4 << 20
+
+// applyBatch is how many rows are written between progress reports.
+const applyBatch = 1000
 
 func (s *Store) imports() *mongo.Collection    { return s.db.Collection("roster_imports") }
 func (s *Store) importRows() *mongo.Collection { return s.db.Collection("roster_import_rows") }
@@ -97,7 +104,7 @@ func (s *Store) CheckImport(ctx context.Context, scope access.Scope, partnerID, 
 	im := Import{
 		ID: bson.NewObjectID(), PartnerID: partnerID, FileName: fileName, SHA256: hex.EncodeToString(sum[:]),
 		UploadedBy: uploadedBy, CreatedAt: now, ProgressAt: now, Status: ImportChecked,
-		Total: parsed.Total, Valid: len(parsed.Rows), Errors: parsed.Errors,
+		Total: parsed.Total, Valid: len(parsed.Rows), Errors: parsed.Errors, CheckedOn: parsed.Today,
 	}
 	if len(im.Errors) > storedErrors {
 		im.MoreErrors, im.Errors = len(im.Errors)-storedErrors, im.Errors[:storedErrors]
@@ -113,11 +120,11 @@ func (s *Store) CheckImport(ctx context.Context, scope access.Scope, partnerID, 
 			im.Changed++
 		}
 	}
-	// Rows first: an import document is only ever found complete.
-	for seq, start := 0, 0; start < len(parsed.Rows); seq, start = seq+1, start+chunkRows {
-		chunk := rowChunk{ID: bson.NewObjectID(), ImportID: im.ID, Seq: seq, Rows: parsed.Rows[start:min(start+chunkRows, len(parsed.Rows))]}
+	// The file first: an import document is only ever found complete.
+	for seq, start := 0, 0; start < len(raw); seq, start = seq+1, start+chunkBytes {
+		chunk := fileChunk{ID: bson.NewObjectID(), ImportID: im.ID, Seq: seq, Data: raw[start:min(start+chunkBytes, len(raw))]}
 		if _, err := s.importRows().InsertOne(ctx, chunk); err != nil {
-			return Import{}, fmt.Errorf("keep import rows: %w", err)
+			return Import{}, fmt.Errorf("keep import file: %w", err)
 		}
 	}
 	if _, err := s.imports().InsertOne(ctx, im); err != nil {
@@ -168,6 +175,34 @@ func (s *Store) StartImport(ctx context.Context, scope access.Scope, im Import, 
 	return nil
 }
 
+// importedRows reads back the file an import checked and parses it again, as
+// on the day it was checked, so it yields exactly the rows the officer confirmed.
+func (s *Store) importedRows(ctx context.Context, im Import) ([]rostercsv.Row, error) {
+	cur, err := s.importRows().Find(ctx, bson.D{{Key: "import_id", Value: im.ID}}, options.Find().SetSort(bson.D{{Key: "seq", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("read import file: %w", err)
+	}
+	var chunks []fileChunk
+	if err := cur.All(ctx, &chunks); err != nil {
+		return nil, fmt.Errorf("read import file: %w", err)
+	}
+	var raw []byte
+	for _, c := range chunks {
+		raw = append(raw, c.Data...)
+	}
+	if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:]) != im.SHA256 {
+		return nil, fmt.Errorf("import %s: kept file does not match its checksum", im.ID.Hex())
+	}
+	parsed, err := rostercsv.Parse(bytes.NewReader(raw), rostercsv.Options{MaxBytes: int64(len(raw)) + 1, Today: im.CheckedOn.In(calendar.London)})
+	if err != nil {
+		return nil, fmt.Errorf("import %s: parse kept file: %w", im.ID.Hex(), err)
+	}
+	if len(parsed.Rows) != im.Valid {
+		return nil, fmt.Errorf("import %s: kept file has %d valid rows, checked %d", im.ID.Hex(), len(parsed.Rows), im.Valid)
+	}
+	return parsed.Rows, nil
+}
+
 // ApplyImport writes a started import's valid rows: new people in batches,
 // changed people one by one with their own audit events, unchanged people not
 // at all, so applying the same file twice changes nothing. It reports progress
@@ -177,18 +212,15 @@ func (s *Store) ApplyImport(ctx context.Context, scope access.Scope, im Import, 
 	if err != nil {
 		return err
 	}
-	cur, err := s.importRows().Find(ctx, bson.D{{Key: "import_id", Value: im.ID}}, options.Find().SetSort(bson.D{{Key: "seq", Value: 1}}))
+	rows, err := s.importedRows(ctx, im)
 	if err != nil {
-		return fmt.Errorf("read import rows: %w", err)
-	}
-	var chunks []rowChunk
-	if err := cur.All(ctx, &chunks); err != nil {
-		return fmt.Errorf("read import rows: %w", err)
+		return err
 	}
 	done := 0
-	for _, chunk := range chunks {
+	for start := 0; start < len(rows); start += applyBatch {
+		chunk := rows[start:min(start+applyBatch, len(rows))]
 		var fresh []Member
-		for _, r := range chunk.Rows {
+		for _, r := range chunk {
 			m := memberFromRow(im.PartnerID, r)
 			existing, ok := current[strings.ToLower(r.StaffNumber)]
 			switch {
@@ -209,7 +241,7 @@ func (s *Store) ApplyImport(ctx context.Context, scope access.Scope, im Import, 
 		if err := s.InsertMany(ctx, scope, im.PartnerID, fresh); err != nil {
 			return err
 		}
-		done += len(chunk.Rows)
+		done += len(chunk)
 		if _, err := s.imports().UpdateOne(ctx, bson.D{{Key: "_id", Value: im.ID}}, bson.D{{Key: "$set", Value: bson.D{
 			{Key: "done", Value: done}, {Key: "progress_at", Value: time.Now().UTC()},
 		}}}); err != nil {

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,6 +59,12 @@ type Member struct {
 	ImportID string `bson:"import_id,omitempty"`
 }
 
+// ActiveOn reports whether the member still works for the partner at t:
+// leavers drop out on their leaving date.
+func (m Member) ActiveOn(t time.Time) bool {
+	return m.LeavingDate == nil || m.LeavingDate.After(t)
+}
+
 // SameDetails reports whether two entries hold the same facts, ignoring
 // identity and bookkeeping: what makes a re-import a no-op.
 func (m Member) SameDetails(o Member) bool {
@@ -80,13 +87,14 @@ func (m Member) SameDetails(o Member) bool {
 
 // Store reads and writes rosters, one partner at a time, always within a scope.
 type Store struct {
-	db    *mongo.Database
-	trail *audit.Trail
+	db     *mongo.Database
+	trail  *audit.Trail
+	copies *copies
 }
 
 // NewStore keeps rosters in db and records their changes in trail.
 func NewStore(db *mongo.Database, trail *audit.Trail) *Store {
-	return &Store{db: db, trail: trail}
+	return &Store{db: db, trail: trail, copies: newCopies()}
 }
 
 var partnerIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
@@ -123,15 +131,22 @@ func (s *Store) EnsureIndexes(ctx context.Context, partnerID string) error {
 	return nil
 }
 
-// CountActive reports how many active staff the partner has.
+// CountActive reports how many staff the partner has who have not left.
 func (s *Store) CountActive(ctx context.Context, scope access.Scope, partnerID string) (int64, error) {
 	coll, err := s.roster(scope, partnerID)
 	if err != nil {
 		return 0, nil
 	}
-	n, err := coll.CountDocuments(ctx, bson.D{{Key: "active", Value: true}})
+	rc, err := s.current(ctx, coll, partnerID)
 	if err != nil {
 		return 0, fmt.Errorf("count staff: %w", err)
+	}
+	now := time.Now()
+	var n int64
+	for _, m := range rc.members {
+		if m.ActiveOn(now) {
+			n++
+		}
 	}
 	return n, nil
 }
@@ -200,29 +215,30 @@ type Page struct {
 	Pages   int
 }
 
-func (q Query) filter() bson.D {
-	f := bson.D{}
+// matches reports whether the member at i of the copy is selected.
+func (q Query) matches(rc *rosterCopy, i int, now time.Time) bool {
+	m := rc.members[i]
 	switch q.Status {
 	case StatusLeft:
-		f = append(f, bson.E{Key: "active", Value: false})
+		if m.ActiveOn(now) {
+			return false
+		}
 	case StatusAll:
 	default:
-		f = append(f, bson.E{Key: "active", Value: true})
+		if !m.ActiveOn(now) {
+			return false
+		}
 	}
-	if q.Category != "" {
-		f = append(f, bson.E{Key: "category", Value: q.Category})
+	if q.Category != "" && m.Category != q.Category {
+		return false
 	}
-	if q.Site != "" {
-		f = append(f, bson.E{Key: "sites", Value: q.Site})
+	if q.Site != "" && !slices.Contains(m.Sites, q.Site) {
+		return false
 	}
-	if term := strings.TrimSpace(q.Search); term != "" {
-		quoted := regexp.QuoteMeta(term)
-		f = append(f, bson.E{Key: "$or", Value: bson.A{
-			bson.D{{Key: "staff_number", Value: bson.D{{Key: "$regex", Value: "^" + quoted}, {Key: "$options", Value: "i"}}}},
-			bson.D{{Key: "name", Value: bson.D{{Key: "$regex", Value: quoted}, {Key: "$options", Value: "i"}}}},
-		}})
+	if term := strings.ToLower(strings.TrimSpace(q.Search)); term != "" {
+		return strings.HasPrefix(rc.numbers[i], term) || strings.Contains(rc.names[i], term)
 	}
-	return f
+	return true
 }
 
 // List returns one page of the partner's roster, by staff number.
@@ -237,30 +253,27 @@ func (s *Store) List(ctx context.Context, scope access.Scope, partnerID string, 
 	if q.Page < 1 {
 		q.Page = 1
 	}
-	filter := q.filter()
-	total, err := coll.CountDocuments(ctx, filter)
-	if err != nil {
-		return Page{}, fmt.Errorf("count roster: %w", err)
-	}
-	pages := int((total + int64(q.PerPage) - 1) / int64(q.PerPage))
-	if pages == 0 {
-		pages = 1
-	}
-	if q.Page > pages {
-		q.Page = pages
-	}
-	cur, err := coll.Find(ctx, filter, options.Find().
-		SetSort(bson.D{{Key: "staff_number", Value: 1}}).
-		SetSkip(int64((q.Page-1)*q.PerPage)).
-		SetLimit(int64(q.PerPage)))
+	rc, err := s.current(ctx, coll, partnerID)
 	if err != nil {
 		return Page{}, fmt.Errorf("list roster: %w", err)
 	}
-	var members []Member
-	if err := cur.All(ctx, &members); err != nil {
-		return Page{}, fmt.Errorf("read roster: %w", err)
+	now := time.Now()
+	var selected []int
+	for i := range rc.members {
+		if q.matches(rc, i, now) {
+			selected = append(selected, i)
+		}
 	}
-	return Page{Members: members, Total: total, Page: q.Page, Pages: pages}, nil
+	total := len(selected)
+	pages := max(1, (total+q.PerPage-1)/q.PerPage)
+	q.Page = min(q.Page, pages)
+	from := min((q.Page-1)*q.PerPage, total)
+	to := min(from+q.PerPage, total)
+	members := make([]Member, 0, to-from)
+	for _, i := range selected[from:to] {
+		members = append(members, rc.members[i])
+	}
+	return Page{Members: members, Total: int64(total), Page: q.Page, Pages: pages}, nil
 }
 
 // Sites lists the sites named on the partner's roster, for the list's filter.
@@ -269,24 +282,21 @@ func (s *Store) Sites(ctx context.Context, scope access.Scope, partnerID string)
 	if err != nil {
 		return nil, err
 	}
-	cur, err := coll.Aggregate(ctx, mongo.Pipeline{
-		{{Key: "$unwind", Value: "$sites"}},
-		{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$sites"}}}},
-		{{Key: "$sort", Value: bson.D{{Key: "_id", Value: 1}}}},
-	})
+	rc, err := s.current(ctx, coll, partnerID)
 	if err != nil {
 		return nil, fmt.Errorf("list roster sites: %w", err)
 	}
-	var rows []struct {
-		ID string `bson:"_id"`
+	seen := map[string]bool{}
+	var sites []string
+	for _, m := range rc.members {
+		for _, site := range m.Sites {
+			if !seen[site] {
+				seen[site] = true
+				sites = append(sites, site)
+			}
+		}
 	}
-	if err := cur.All(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("read roster sites: %w", err)
-	}
-	sites := make([]string, len(rows))
-	for i, r := range rows {
-		sites[i] = r.ID
-	}
+	slices.Sort(sites)
 	return sites, nil
 }
 
@@ -316,15 +326,22 @@ func (s *Store) Each(ctx context.Context, scope access.Scope, partnerID string, 
 	return nil
 }
 
-// ByStaffNumber maps every staff number on the partner's roster to its entry,
-// read in one pass: an import compares a whole file against it.
+// ByStaffNumber maps every staff number on the partner's roster (lower
+// case) to its entry: an import compares a whole file against it.
 func (s *Store) ByStaffNumber(ctx context.Context, scope access.Scope, partnerID string) (map[string]Member, error) {
-	out := map[string]Member{}
-	err := s.Each(ctx, scope, partnerID, func(m Member) error {
+	coll, err := s.roster(scope, partnerID)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := s.current(ctx, coll, partnerID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Member, len(rc.members))
+	for _, m := range rc.members {
 		out[strings.ToLower(m.StaffNumber)] = m
-		return nil
-	})
-	return out, err
+	}
+	return out, nil
 }
 
 // Add puts a new person on the partner's roster, with its audit event.
@@ -345,10 +362,12 @@ func (s *Store) Add(ctx context.Context, scope access.Scope, m Member, e audit.E
 		}
 		if errors.Is(err, audit.ErrPending) {
 			// Stored, its event still to be chained: the caller may treat it as saved.
+			s.changed(ctx, m.PartnerID, m)
 			return m, fmt.Errorf("add staff member: %w", err)
 		}
 		return Member{}, fmt.Errorf("add staff member: %w", err)
 	}
+	s.changed(ctx, m.PartnerID, m)
 	return m, nil
 }
 
@@ -359,15 +378,18 @@ func (s *Store) Update(ctx context.Context, scope access.Scope, m Member, e audi
 		return err
 	}
 	now := time.Now().UTC()
+	m.Email = strings.ToLower(m.Email)
+	m.Active = m.ActiveOn(now)
+	m.UpdatedAt = now
 	set := bson.D{
 		{Key: "staff_number", Value: m.StaffNumber},
 		{Key: "name", Value: m.Name},
-		{Key: "email", Value: strings.ToLower(m.Email)},
+		{Key: "email", Value: m.Email},
 		{Key: "role_title", Value: m.RoleTitle},
 		{Key: "category", Value: m.Category},
 		{Key: "sites", Value: m.Sites},
 		{Key: "start_date", Value: m.StartDate},
-		{Key: "active", Value: m.LeavingDate == nil || m.LeavingDate.After(now)},
+		{Key: "active", Value: m.Active},
 		{Key: "updated_at", Value: now},
 	}
 	update := bson.D{{Key: "$set", Value: set}}
@@ -383,6 +405,9 @@ func (s *Store) Update(ctx context.Context, scope access.Scope, m Member, e audi
 	if mongo.IsDuplicateKeyError(err) {
 		return ErrDuplicate
 	}
+	if matched && (err == nil || errors.Is(err, audit.ErrPending)) {
+		s.changed(ctx, m.PartnerID, m)
+	}
 	if err != nil {
 		return fmt.Errorf("update staff member: %w", err)
 	}
@@ -393,7 +418,8 @@ func (s *Store) Update(ctx context.Context, scope access.Scope, m Member, e audi
 }
 
 // InsertMany adds new entries to one partner's roster in batches, for imports
-// and seeding; the caller records the audit event for the whole batch.
+// and seeding, giving each an ID; the caller records the audit event for the
+// whole batch.
 func (s *Store) InsertMany(ctx context.Context, scope access.Scope, partnerID string, members []Member) error {
 	coll, err := s.roster(scope, partnerID)
 	if err != nil {
@@ -405,12 +431,12 @@ func (s *Store) InsertMany(ctx context.Context, scope access.Scope, partnerID st
 		end := min(start+batch, len(members))
 		docs := make([]any, 0, end-start)
 		for i := start; i < end; i++ {
+			if members[i].ID.IsZero() {
+				members[i].ID = bson.NewObjectID() // so the caller knows it
+			}
 			m := members[i]
 			if m.PartnerID != partnerID {
 				return fmt.Errorf("insert staff: member %s belongs to %q, not %q", m.StaffNumber, m.PartnerID, partnerID)
-			}
-			if m.ID.IsZero() {
-				m.ID = bson.NewObjectID()
 			}
 			m.Email = strings.ToLower(m.Email)
 			if m.UpdatedAt.IsZero() {
@@ -419,8 +445,15 @@ func (s *Store) InsertMany(ctx context.Context, scope access.Scope, partnerID st
 			docs = append(docs, m)
 		}
 		if _, err := coll.InsertMany(ctx, docs); err != nil {
+			// Part of a batch may have landed: copies must not miss it.
+			s.changed(ctx, partnerID)
 			return fmt.Errorf("insert staff: %w", err)
 		}
+		written := make([]Member, len(docs))
+		for i, d := range docs {
+			written[i] = d.(Member)
+		}
+		s.changed(ctx, partnerID, written...)
 	}
 	return nil
 }
