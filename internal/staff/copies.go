@@ -146,9 +146,40 @@ func (c *copies) drop(rc *rosterCopy) {
 
 // changed bumps the partner's roster version after members were written and
 // applies them to this process's copy, if the copy was current just before.
-// The bump and the patch happen under one lock, so this process's own
-// writes never miss each other's bumps.
+// Without the written members (a batch failed part way) the copy is dropped.
 func (s *Store) changed(ctx context.Context, partnerID string, written ...Member) {
+	if len(written) == 0 {
+		s.changedWith(ctx, partnerID, nil)
+		return
+	}
+	s.changedWith(ctx, partnerID, func(members []Member) []Member {
+		if len(written) == 1 {
+			m := written[0]
+			if at := slices.IndexFunc(members, func(o Member) bool { return o.ID == m.ID }); at >= 0 {
+				if m.Assessment == nil {
+					m.Assessment = members[at].Assessment // details changed; the assessment follows separately
+				}
+				members = slices.Delete(members, at, at+1)
+			}
+			at, _ := slices.BinarySearchFunc(members, m.StaffNumber, func(o Member, n string) int { return strings.Compare(o.StaffNumber, n) })
+			return slices.Insert(members, at, m)
+		}
+		replaced := make(map[bson.ObjectID]bool, len(written))
+		for _, m := range written {
+			replaced[m.ID] = true
+		}
+		members = slices.DeleteFunc(members, func(o Member) bool { return replaced[o.ID] })
+		members = append(members, written...)
+		slices.SortFunc(members, byStaffNumber)
+		return members
+	})
+}
+
+// changedWith bumps the partner's roster version and, if this process's copy
+// was current just before, applies patch to a clone of its members; a nil
+// patch drops the copy instead. The bump and the patch happen under one
+// lock, so this process's own writes never miss each other's bumps.
+func (s *Store) changedWith(ctx context.Context, partnerID string, patch func([]Member) []Member) {
 	c := s.copies
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -170,29 +201,10 @@ func (s *Store) changed(ctx context.Context, partnerID string, written ...Member
 	if !held {
 		return
 	}
-	// Without the written members (a batch failed part way) the copy cannot be patched.
-	if rc.version != doc.Version-1 || len(written) == 0 {
-		c.drop(rc)
+	c.drop(rc)
+	if rc.version != doc.Version-1 || patch == nil {
 		return
 	}
 	// Copy on write: readers may be holding the current slices.
-	members := slices.Clone(rc.members)
-	if len(written) == 1 {
-		m := written[0]
-		if at := slices.IndexFunc(members, func(o Member) bool { return o.ID == m.ID }); at >= 0 {
-			members = slices.Delete(members, at, at+1)
-		}
-		at, _ := slices.BinarySearchFunc(members, m.StaffNumber, func(o Member, n string) int { return strings.Compare(o.StaffNumber, n) })
-		members = slices.Insert(members, at, m)
-	} else {
-		replaced := make(map[bson.ObjectID]bool, len(written))
-		for _, m := range written {
-			replaced[m.ID] = true
-		}
-		members = slices.DeleteFunc(members, func(o Member) bool { return replaced[o.ID] })
-		members = append(members, written...)
-		slices.SortFunc(members, byStaffNumber)
-	}
-	c.drop(rc)
-	c.keep(newCopy(partnerID, doc.Version, rc.readAt, members))
+	c.keep(newCopy(partnerID, doc.Version, rc.readAt, patch(slices.Clone(rc.members))))
 }

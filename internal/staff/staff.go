@@ -57,6 +57,58 @@ type Member struct {
 	// ImportID names the import that added the entry, if one did: its audit
 	// event covers the entries added in bulk.
 	ImportID string `bson:"import_id,omitempty"`
+	// Assessment is the person's compliance as last evaluated from their
+	// records, kept with them so lists and summaries never re-evaluate a
+	// whole workforce. Nil until first evaluated.
+	Assessment *Assessment `bson:"assessment,omitempty"`
+}
+
+// Assessment is a person's compliance under each of the partner's contracts,
+// derived from their records (see package records) and stored for reading.
+type Assessment struct {
+	Contracts []Standing `bson:"contracts"`
+	// Rejected and NoEvidence count the person's records whose evidence was
+	// rejected or never attached: what the partner has to put right.
+	Rejected   int `bson:"rejected,omitempty"`
+	NoEvidence int `bson:"no_evidence,omitempty"`
+	// EvaluatedOn is the day evaluated; StaleFrom the first day on which a
+	// state may change with no new record (something comes up for renewal),
+	// so the assessment must be made again from then.
+	EvaluatedOn time.Time  `bson:"evaluated_on"`
+	StaleFrom   *time.Time `bson:"stale_from,omitempty"`
+	// Basis fingerprints what was evaluated against (the category and each
+	// contract's requirement set): when it differs, the assessment is stale.
+	Basis string `bson:"basis"`
+}
+
+// Standing is a person's compliance under one contract's requirement set.
+type Standing struct {
+	ContractID string `bson:"contract_id"`
+	Applies    bool   `bson:"applies"`
+	Compliant  bool   `bson:"compliant"`
+	// Gaps are the requirements not met, and those met but expiring soon.
+	Gaps    []Gap      `bson:"gaps,omitempty"`
+	NextDue *time.Time `bson:"next_due,omitempty"`
+}
+
+// Gap is one requirement a person does not fully meet.
+type Gap struct {
+	Key   string     `bson:"key"`   // module ID or vetting group
+	State string     `bson:"state"` // a compliance.State other than met
+	Due   *time.Time `bson:"due,omitempty"`
+}
+
+// StandingUnder returns the person's standing under a contract, if assessed.
+func (m Member) StandingUnder(contractID string) (Standing, bool) {
+	if m.Assessment == nil {
+		return Standing{}, false
+	}
+	for _, st := range m.Assessment.Contracts {
+		if st.ContractID == contractID {
+			return st, true
+		}
+	}
+	return Standing{}, false
 }
 
 // ActiveOn reports whether the member still works for the partner at t:
@@ -456,4 +508,57 @@ func (s *Store) InsertMany(ctx context.Context, scope access.Scope, partnerID st
 		s.changed(ctx, partnerID, written...)
 	}
 	return nil
+}
+
+// SetAssessments stores people's newly evaluated compliance. It is derived
+// data, so it carries no audit event of its own: the record changes that
+// caused it have theirs.
+func (s *Store) SetAssessments(ctx context.Context, scope access.Scope, partnerID string, assessed map[bson.ObjectID]Assessment) error {
+	coll, err := s.roster(scope, partnerID)
+	if err != nil {
+		return err
+	}
+	if len(assessed) == 0 {
+		return nil
+	}
+	models := make([]mongo.WriteModel, 0, len(assessed))
+	for id, a := range assessed {
+		models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: id}}).
+			SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "assessment", Value: a}}}}))
+	}
+	const batch = 500
+	var failed error
+	for start := 0; start < len(models); start += batch {
+		if _, err := coll.BulkWrite(ctx, models[start:min(start+batch, len(models))], options.BulkWrite().SetOrdered(false)); err != nil {
+			failed = fmt.Errorf("store assessments: %w", err)
+			break
+		}
+	}
+	if failed != nil {
+		s.changedWith(ctx, partnerID, nil)
+		return failed
+	}
+	s.changedWith(ctx, partnerID, func(members []Member) []Member {
+		for i := range members {
+			if a, ok := assessed[members[i].ID]; ok {
+				members[i].Assessment = &a
+			}
+		}
+		return members
+	})
+	return nil
+}
+
+// Members returns every person on the partner's roster, by staff number,
+// from this process's copy: callers must not change them.
+func (s *Store) Members(ctx context.Context, scope access.Scope, partnerID string) ([]Member, error) {
+	coll, err := s.roster(scope, partnerID)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := s.current(ctx, coll, partnerID)
+	if err != nil {
+		return nil, err
+	}
+	return rc.members, nil
 }
