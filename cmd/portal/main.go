@@ -73,8 +73,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 		return app.SeedDemo(ctx, cfg, log, size)
 	case "audit verify":
 		return auditVerify(ctx, cfg, stdout)
+	case "rebuild":
+		return app.Rebuild(ctx, cfg, log, stdout)
 	default:
-		return fmt.Errorf("unknown command %q (want serve, seed or audit verify)", command)
+		return fmt.Errorf("unknown command %q (want serve, seed, rebuild or audit verify)", command)
 	}
 }
 

@@ -26,14 +26,20 @@ const (
 	ManageSessions  Action = "sessions.manage"
 	ViewAudit       Action = "audit.view"
 	ManageContracts Action = "contracts.manage"
+	// RecordOwnTraining is a staff member recording their own course completions.
+	RecordOwnTraining Action = "own_training.create"
+	// ViewEvidence is opening evidence files: those who check them, not everyone who sees the roster.
+	ViewEvidence Action = "evidence.view"
+	// VerifyEvidence is the department's verdict on a record's evidence.
+	VerifyEvidence Action = "evidence.verify"
 )
 
 // grants is the policy: which role may take which action, within its scope.
 var grants = map[auth.Role][]Action{
-	auth.PartnerStaff:             {ViewOwnRecord},
-	auth.PartnerComplianceOfficer: {ViewPartner, ViewContracts, ViewStaff, EditStaff, ViewIncidents, CreateIncident},
-	auth.ContractManager:          {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageContracts},
-	auth.SafeguardingLead:         {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageSessions, ManageContracts},
+	auth.PartnerStaff:             {ViewOwnRecord, RecordOwnTraining},
+	auth.PartnerComplianceOfficer: {ViewPartner, ViewContracts, ViewStaff, EditStaff, ViewIncidents, CreateIncident, ViewEvidence},
+	auth.ContractManager:          {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageContracts, ViewEvidence, VerifyEvidence},
+	auth.SafeguardingLead:         {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageSessions, ManageContracts, ViewEvidence, VerifyEvidence},
 	auth.Auditor:                  {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ViewAudit},
 }
 

@@ -11,6 +11,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/department/safeguarding-portal/internal/evidence"
+	"github.com/department/safeguarding-portal/internal/records"
 	"io"
 	"log/slog"
 	"net"
@@ -293,6 +295,32 @@ func SeedDemo(ctx context.Context, cfg config.Config, log *slog.Logger, size see
 	return seed.Generate(ctx, st.DB, trail, log, size)
 }
 
+// Rebuild evaluates every person's compliance again from their records, for
+// after a change to the requirements file. Pages otherwise only re-evaluate
+// the people a change touches.
+func Rebuild(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+	st, closeStore, err := store.Open(ctx, cfg.MongoURI, cfg.EmbeddedStoreDir(), cfg.MongoDatabase)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	catalogue, err := cfg.Requirements()
+	if err != nil {
+		return err
+	}
+	trail := audit.New(st.DB)
+	roster := staff.NewStore(st.DB, trail)
+	upkeep := &records.Upkeep{Records: records.NewStore(st.DB, trail), Staff: roster, Partners: partner.NewStore(st.DB).WithTrail(trail), Catalogue: catalogue}
+	start := time.Now()
+	n, err := upkeep.ReassessAll(ctx, true)
+	if err != nil {
+		return fmt.Errorf("rebuild assessments: %w", err)
+	}
+	log.Info("assessments rebuilt", "people", n, "took", time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "evaluated %d people again\n", n)
+	return nil
+}
+
 // ensureRosterIndexes prepares every partner's roster collection; it also
 // registers them with the audit trail, so Recover finds pending events there.
 func ensureRosterIndexes(ctx context.Context, db *mongo.Database, trail *audit.Trail) error {
@@ -301,10 +329,15 @@ func ensureRosterIndexes(ctx context.Context, db *mongo.Database, trail *audit.T
 		return err
 	}
 	roster := staff.NewStore(db, trail)
+	books := records.NewStore(db, trail)
 	for _, p := range ps {
 		if err := roster.EnsureIndexes(ctx, p.ID); err != nil {
 			return err
 		}
+		books.Register(p.ID)
 	}
-	return nil
+	if err := books.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	return evidence.NewStore(db).EnsureIndexes(ctx)
 }

@@ -61,6 +61,20 @@ type Config struct {
 	// contract starts with (see config/requirements.yaml). Empty uses the copy
 	// built into the binary, identical to config/requirements.yaml.
 	RequirementsFile string `yaml:"requirements_file"`
+
+	// Evidence bounds uploaded evidence files and how long verified vetting
+	// evidence is kept.
+	Evidence Evidence `yaml:"evidence"`
+}
+
+// Evidence settings.
+type Evidence struct {
+	// MaxMB is the largest evidence file accepted, in megabytes (default 10).
+	MaxMB int `yaml:"max_mb"`
+	// RetentionMonths is how long verified vetting evidence is kept after
+	// the decision before the file is deleted (default 6, as the DBS code of
+	// practice expects); the record and the file's hash are kept.
+	RetentionMonths int `yaml:"retention_months"`
 }
 
 // IdentityProvider is one external OpenID Provider and how its claims map onto portal roles.
@@ -189,6 +203,8 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	}{
 		{"PORTAL_SIGN_IN_PER_MINUTE", &c.RateLimits.SignInPerMinute},
 		{"PORTAL_API_PER_MINUTE", &c.RateLimits.APIPerMinute},
+		{"PORTAL_EVIDENCE_MAX_MB", &c.Evidence.MaxMB},
+		{"PORTAL_EVIDENCE_RETENTION_MONTHS", &c.Evidence.RetentionMonths},
 	} {
 		if v := getenv(n.name); v != "" {
 			parsed, err := strconv.Atoi(v)
@@ -294,6 +310,12 @@ func (c *Config) applyDefaults() {
 	if c.RateLimits.APIPerMinute == 0 {
 		c.RateLimits.APIPerMinute = 600
 	}
+	if c.Evidence.MaxMB == 0 {
+		c.Evidence.MaxMB = 10
+	}
+	if c.Evidence.RetentionMonths == 0 {
+		c.Evidence.RetentionMonths = 6
+	}
 }
 
 // Validate refuses malformed settings in any mode, and unsafe ones in production.
@@ -305,6 +327,12 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.Requirements(); err != nil {
 		return err
+	}
+	if c.Evidence.MaxMB < 1 || c.Evidence.MaxMB > 50 {
+		return &Error{"PORTAL_EVIDENCE_MAX_MB", fmt.Sprintf("must be between 1 and 50 (got %d)", c.Evidence.MaxMB)}
+	}
+	if c.Evidence.RetentionMonths < 1 || c.Evidence.RetentionMonths > 120 {
+		return &Error{"PORTAL_EVIDENCE_RETENTION_MONTHS", fmt.Sprintf("must be between 1 and 120 (got %d)", c.Evidence.RetentionMonths)}
 	}
 	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
 		return &Error{"PORTAL_ADDR", fmt.Sprintf("must be host:port or :port (got %q)", c.Addr)}

@@ -18,11 +18,14 @@ const ctxPrincipal = "principal"
 // that take uploads raise it for themselves.
 const maxBodyBytes = 1 << 20
 
-func capBody(c *gin.Context) {
+func (s *Server) capBody(c *gin.Context) {
 	if c.Request.Body != nil {
 		limit := int64(maxBodyBytes)
-		if c.FullPath() == importUploadRoute {
+		switch c.FullPath() {
+		case importUploadRoute:
 			limit = maxImportBytes + 64<<10 // the file and the multipart framing around it
+		case trainingUploadRoute, vettingUploadRoute, ownTrainingUploadRoute:
+			limit = s.evidenceMaxBytes() + 64<<10
 		}
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	}
@@ -142,3 +145,6 @@ func (s *Server) limitSignIn(c *gin.Context) {
 }
 
 var errNotInScope = errors.New("not within the caller's scope")
+
+// evidenceMaxBytes is the largest evidence file accepted.
+func (s *Server) evidenceMaxBytes() int64 { return int64(s.cfg.Evidence.MaxMB) << 20 }

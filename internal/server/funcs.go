@@ -1,7 +1,11 @@
 package server
 
 import (
+	"github.com/department/safeguarding-portal/internal/compliance"
+	"github.com/department/safeguarding-portal/internal/records"
+	"github.com/department/safeguarding-portal/internal/requirements"
 	"html/template"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,6 +85,57 @@ var pageFuncs = template.FuncMap{
 		return template.HTML(`End session<span class="govuk-visually-hidden"> of ` + template.HTMLEscapeString(name) + `</span>`)
 	},
 	"fieldError": fieldErrorMessage,
+	"stateName":  func(st compliance.State) string { return stateNames[st] },
+	"stateClass": func(st compliance.State) string { return stateClasses[st] },
+	"outcomeName": func(o string) string {
+		if o == records.OutcomeRiskAssessed {
+			return "Information disclosed, risk-assessed and approved"
+		}
+		return "Clear"
+	},
+	"ragName":  func(r string) string { return ragNames[r] },
+	"ragClass": func(r string) string { return ragClasses[r] },
+	"percent":  func(p float64) string { return strconv.FormatFloat(p, 'f', 1, 64) + "%" },
+}
+
+var stateNames = map[compliance.State]string{
+	compliance.Met: "Met", compliance.ExpiringSoon: "Expiring soon", compliance.Expired: "Expired",
+	compliance.Missing: "Missing", compliance.AwaitingVerification: "Awaiting verification",
+}
+
+var stateClasses = map[compliance.State]string{
+	compliance.Met: "govuk-tag--green", compliance.ExpiringSoon: "govuk-tag--yellow", compliance.Expired: "govuk-tag--red",
+	compliance.Missing: "govuk-tag--red", compliance.AwaitingVerification: "govuk-tag--grey",
+}
+
+var ragNames = map[string]string{"green": "Green", "amber": "Amber", "red": "Red", "grey": "No staff"}
+
+var ragClasses = map[string]string{"green": "govuk-tag--green", "amber": "govuk-tag--orange", "red": "govuk-tag--red", "grey": "govuk-tag--grey"}
+
+// catalogueFuncs name modules and vetting types as the configured catalogue does.
+func catalogueFuncs(cat *requirements.Catalogue) template.FuncMap {
+	module := func(id string) string {
+		if m, ok := cat.Module(id); ok {
+			return m.Name
+		}
+		return id
+	}
+	vetting := func(id string) string {
+		if v, ok := cat.VettingType(id); ok {
+			return v.Name
+		}
+		return id
+	}
+	return template.FuncMap{
+		"moduleName":  module,
+		"vettingName": vetting,
+		"whatName": func(kind, id string) string {
+			if kind == "vetting" {
+				return vetting(id)
+			}
+			return module(id)
+		},
+	}
 }
 
 // errorList turns form errors into govukErrorSummary's list, each linking to its field.

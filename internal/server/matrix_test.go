@@ -85,6 +85,22 @@ var matrix = map[string]row{
 	"POST /partners/:partner/staff/imports/:importID": {probe: "/partners/:partner/staff/imports/000000000000000000000000", perTarget: true, dflt: same(403), by: editReach(404)},
 	"GET /roster-template.csv":                        {probe: "/roster-template.csv", dflt: same(403), by: signedIn(map[string]outcome{"officer@northgate.example": same(200), "officer@brightwell.example": same(200)})},
 
+	"GET /partners/:partner/compliance": {probe: "/partners/:partner/compliance", perTarget: true, dflt: same(403), by: signedIn(partnerReach)},
+	// Empty forms: the officer's own partner answers with the form's errors.
+	"GET /partners/:partner/staff/:staffID/training/new":  {probe: "/partners/:partner/staff/:staffID/training/new", perTarget: true, dflt: same(403), by: signedIn(editReach(200))},
+	"POST /partners/:partner/staff/:staffID/training/new": {probe: "/partners/:partner/staff/:staffID/training/new", perTarget: true, dflt: same(403), by: editReach(400)},
+	"GET /partners/:partner/staff/:staffID/vetting/new":   {probe: "/partners/:partner/staff/:staffID/vetting/new", perTarget: true, dflt: same(403), by: signedIn(editReach(200))},
+	"POST /partners/:partner/staff/:staffID/vetting/new":  {probe: "/partners/:partner/staff/:staffID/vetting/new", perTarget: true, dflt: same(403), by: editReach(400)},
+	"GET /my-record/training/new":                         {probe: "/my-record/training/new", dflt: same(403), by: signedIn(map[string]outcome{"staff@northgate.example": same(200)})},
+	"POST /my-record/training/new":                        {probe: "/my-record/training/new", dflt: same(403), by: map[string]outcome{"staff@northgate.example": same(400)}},
+	// Files that do not exist: a 404 for those allowed, never another partner's file.
+	"GET /my-record/evidence/:file": {probe: "/my-record/evidence/000000000000000000000000", dflt: same(403), by: signedIn(map[string]outcome{"staff@northgate.example": same(404)})},
+	"GET /partners/:partner/evidence/:file": {probe: "/partners/:partner/evidence/000000000000000000000000", perTarget: true, dflt: same(403), by: signedIn(map[string]outcome{
+		"officer@northgate.example": same(404), "officer@brightwell.example": same(404), "manager@department.example": same(404), "lead@department.example": same(404)})},
+	"GET /verification":          {probe: "/verification", dflt: same(403), by: signedIn(manageAll(200))},
+	"GET /verification/:record":  {probe: "/verification/000000000000000000000000", dflt: same(403), by: signedIn(manageAll(404))},
+	"POST /verification/:record": {probe: "/verification/000000000000000000000000", dflt: same(403), by: manageAll(404)},
+
 	"GET /partners/new":                      {probe: "/partners/new", dflt: same(403), by: signedIn(manageAll(200))},
 	"POST /partners/new":                     {probe: "/partners/new", dflt: same(403), by: manageAll(400)},
 	"GET /partners/:partner/edit":            {probe: "/partners/:partner/edit", perTarget: true, dflt: same(403), by: signedIn(manageReach(200))},

@@ -23,7 +23,19 @@ func (s *Server) staffHome(c *gin.Context) {
 			return
 		}
 	}
-	s.render(c, http.StatusOK, "home-staff", "Your record", struct{ Member *staff.Member }{member})
+	var recs personRecords
+	if member != nil {
+		var ok bool
+		if recs, ok = s.loadPersonRecords(c, *member); !ok {
+			return
+		}
+	}
+	s.render(c, http.StatusOK, "home-staff", "Your record", struct {
+		Member   *staff.Member
+		Records  personRecords
+		Saved    string
+		Evidence string
+	}{member, recs, c.Query("saved"), "/my-record/evidence/"})
 }
 
 // officerHome shows a partner compliance officer their organisation at a glance.

@@ -153,12 +153,20 @@ func (s *Server) staffRecord(c *gin.Context) {
 		s.fail(c, "audit staff view", err)
 		return
 	}
+	recs, ok := s.loadPersonRecords(c, m)
+	if !ok {
+		return
+	}
+	p := principal(c)
 	s.render(c, http.StatusOK, "staff-record", m.Name, struct {
-		Member  staff.Member
-		Partner partner.Partner
-		CanEdit bool
-		Saved   string
-	}{m, org, principal(c).MayOn(access.EditStaff, org.ID), c.Query("saved")})
+		Member      staff.Member
+		Partner     partner.Partner
+		CanEdit     bool
+		CanEvidence bool
+		Saved       string
+		Records     personRecords
+		Evidence    string
+	}{m, org, p.MayOn(access.EditStaff, org.ID), p.MayOn(access.ViewEvidence, org.ID), c.Query("saved"), recs, "/partners/" + org.ID + "/evidence/"})
 }
 
 // rosterCSV exports the partner's whole roster, leavers included.

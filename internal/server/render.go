@@ -102,6 +102,7 @@ var errorPages = map[int]errorPage{
 	http.StatusServiceUnavailable:    {Heading: "Sorry, the service is unavailable", Body: "Try again in a few minutes."},
 	http.StatusBadRequest:            {Heading: "Sorry, there is a problem", Body: "The request could not be understood. Go back and try again."},
 	http.StatusRequestEntityTooLarge: {Heading: "The file or form is too large", Body: "Go back and send less at once."},
+	http.StatusGone:                  {Heading: "This file has been deleted", Body: "The evidence was verified and then deleted at the end of its retention period, as the DBS code of practice expects. The record of the check and the file's fingerprint are kept."},
 }
 
 // renderError shows the GOV.UK error page for status.

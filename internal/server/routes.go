@@ -78,6 +78,18 @@ func (s *Server) routes() error {
 	private.POST("/contracts/:contract/status", s.allow(access.ManageContracts), s.contractStatus)
 	private.GET("/contracts/:contract/requirements", s.allow(access.ManageContracts), s.contractRequirements)
 	private.POST("/contracts/:contract/requirements", s.allow(access.ManageContracts), s.contractRequirements)
+	private.GET("/partners/:partner/compliance", s.allow(access.ViewStaff), s.partnerCompliance)
+	private.GET(trainingUploadRoute, s.allow(access.EditStaff), s.newTraining)
+	private.POST(trainingUploadRoute, s.allow(access.EditStaff), s.newTraining)
+	private.GET(vettingUploadRoute, s.allow(access.EditStaff), s.newVetting)
+	private.POST(vettingUploadRoute, s.allow(access.EditStaff), s.newVetting)
+	private.GET(ownTrainingUploadRoute, s.allow(access.RecordOwnTraining), s.newOwnTraining)
+	private.POST(ownTrainingUploadRoute, s.allow(access.RecordOwnTraining), s.newOwnTraining)
+	private.GET("/my-record/evidence/:file", s.allow(access.ViewOwnRecord), s.ownEvidenceDownload)
+	private.GET("/partners/:partner/evidence/:file", s.allow(access.ViewEvidence), s.evidenceDownload)
+	private.GET("/verification", s.allow(access.VerifyEvidence), s.verificationQueue)
+	private.GET("/verification/:record", s.allow(access.VerifyEvidence), s.decideRecord)
+	private.POST("/verification/:record", s.allow(access.VerifyEvidence), s.decideRecord)
 	private.GET("/sessions", s.allow(access.ManageSessions), s.sessionsPage)
 	private.POST("/sessions/:ref/end", s.allow(access.ManageSessions), s.endSession)
 	private.GET("/audit", s.allow(access.ViewAudit), s.auditPage)
@@ -94,7 +106,7 @@ const importUploadRoute = "/partners/:partner/staff/import"
 
 // everyRequest runs before every route: identification, headers, metrics, logs, limits.
 func (s *Server) everyRequest() gin.HandlersChain {
-	return gin.HandlersChain{requestID, s.recoverPanic, s.securityHeaders, s.metrics.observe, s.accessLog, capBody}
+	return gin.HandlersChain{requestID, s.recoverPanic, s.securityHeaders, s.metrics.observe, s.accessLog, s.capBody}
 }
 
 // pageChecks run for every page: who is signed in, and CSRF on anything that changes state.

@@ -8,8 +8,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/department/safeguarding-portal/internal/evidence"
+	"github.com/department/safeguarding-portal/internal/records"
 	"github.com/department/safeguarding-portal/internal/requirements"
 	"log/slog"
+	"maps"
 	"net/http"
 	"sync"
 	"time"
@@ -40,6 +43,9 @@ type Server struct {
 	staff        *staff.Store
 	trail        *audit.Trail
 	requirements *requirements.Catalogue
+	records      *records.Store
+	evidence     *evidence.Store
+	upkeep       *records.Upkeep
 	apiVerifier  *apiauth.Verifier
 	signInLimit  *ratelimit.Limiter
 	apiLimit     *ratelimit.Limiter
@@ -85,7 +91,9 @@ type Deps struct {
 
 // New builds the server and its route table.
 func New(d Deps) (*Server, error) {
-	views, err := view.New(web.FS, d.Assets, web.Funcs(), pageFuncs)
+	funcs := maps.Clone(pageFuncs)
+	maps.Copy(funcs, catalogueFuncs(cmp.Or(d.Requirements, requirements.Default())))
+	views, err := view.New(web.FS, d.Assets, web.Funcs(), funcs)
 	if err != nil {
 		return nil, err
 	}
@@ -112,11 +120,18 @@ func New(d Deps) (*Server, error) {
 	if s.providers == nil || s.trail == nil || s.apiVerifier == nil {
 		return nil, errors.New("server needs identity providers, an API token verifier and the audit trail")
 	}
+	s.cfg.Evidence.MaxMB = cmp.Or(s.cfg.Evidence.MaxMB, 10)
+	s.cfg.Evidence.RetentionMonths = cmp.Or(s.cfg.Evidence.RetentionMonths, 6)
+	s.records = records.NewStore(d.Store.DB, d.Trail)
+	s.evidence = evidence.NewStore(d.Store.DB)
+	s.upkeep = &records.Upkeep{Records: s.records, Staff: s.staff, Partners: s.partners, Catalogue: s.requirements}
 	s.formAction = formAction(s.cfg.BaseURL, s.providers)
 	s.backgroundCtx, s.stopBackground = context.WithCancel(context.Background())
 	if err := s.routes(); err != nil {
 		return nil, err
 	}
+	s.background.Add(1)
+	go s.upkeepLoop()
 	return s, nil
 }
 
@@ -162,5 +177,32 @@ func NewHTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// upkeepLoop keeps stored assessments current as days pass and deletes
+// verified vetting evidence past its retention, at start-up and then hourly.
+// Both are idempotent, so several replicas running them at once is safe.
+func (s *Server) upkeepLoop() {
+	defer s.background.Done()
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		ctx := s.backgroundCtx
+		if n, err := s.upkeep.ReassessAll(ctx, false); err != nil && ctx.Err() == nil {
+			s.log.Error("assessments not brought up to date", "err", err)
+		} else if n > 0 {
+			s.log.Info("assessments brought up to date", "people", n)
+		}
+		if n, err := s.evidence.DeleteExpired(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			s.log.Error("expired evidence not deleted", "err", err)
+		} else if n > 0 {
+			s.log.Info("expired evidence deleted", "files", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
 	}
 }
