@@ -10,7 +10,7 @@ func TestTodayIsTheLondonDay(t *testing.T) {
 		instant string
 		want    time.Time
 	}{
-		{"2026-06-30T23:30:00Z", Date(2026, 7, 1)},  // BST: already 00:30 on 1 July
+		{"2026-06-30T23:30:00Z", Date(2026, 7, 1)},   // BST: already 00:30 on 1 July
 		{"2026-12-31T23:30:00Z", Date(2026, 12, 31)}, // GMT
 		{"2026-03-29T00:59:00Z", Date(2026, 3, 29)},  // the hour before the clocks go forward
 		{"2026-03-29T01:00:00Z", Date(2026, 3, 29)},  // 02:00 BST
