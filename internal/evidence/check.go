@@ -71,7 +71,8 @@ const (
 // drops metadata such as a photo's GPS position and anything hidden after or
 // between the pixels, and applies the photo's rotation so the stored copy
 // looks the same without it. The stored copy of an image may therefore be a
-// little larger or smaller than the upload.
+// little larger or smaller than the upload. Images are redrawn two at a time
+// across the process (see decoders); a third upload waits.
 //
 // maxBytes of zero or less means DefaultMaxBytes.
 func Check(name string, data []byte, maxBytes int64) (stored []byte, contentType string, err error) {
@@ -150,14 +151,16 @@ func sizeText(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// htmlMarkers are the starts of tags a browser acts on. Found anywhere in a
-// file they mean it is also a web page (or an SVG): served or sniffed as
-// HTML it would run in whatever origin opened it. None of them can occur in
-// a well-formed PDF outside a string, and in compressed data the chance of
-// one by accident is below one in 2^48 per byte.
+// htmlMarkers are the starts of tags that make a file a web page or an SVG
+// with script: sniffed as HTML (as older browsers and plug-ins did with any
+// tag in a file's first bytes) it would run in whatever origin opened it.
+// They cannot occur in a PDF outside a string, a certificate's text has no
+// reason to hold them, and in compressed data the chance of one by accident
+// is below one in 2^40 per byte. Tags like <object> are left out: manuals
+// quote them in plain text ("<object definition>"), and without one of
+// these they do not make a page.
 var htmlMarkers = [][]byte{
-	[]byte("<script"), []byte("<html"), []byte("<!doctype html"), []byte("<svg"),
-	[]byte("<iframe"), []byte("<object"), []byte("<embed"), []byte("<body"),
+	[]byte("<script"), []byte("<html"), []byte("<!doctype html"), []byte("<svg"), []byte("<iframe"),
 }
 
 // findSecondFile refuses a file that is also another file: a web page, or an

@@ -33,6 +33,8 @@ func redrawPNG(data []byte) ([]byte, error) {
 		// meant for a different reader.
 		return nil, refuse(msgHidden, "data after the end of the image")
 	}
+	release := acquireDecoder()
+	defer release()
 	img, err := png.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, refuse(msgDamagedImage)
@@ -58,10 +60,15 @@ func redrawJPEG(data []byte) ([]byte, error) {
 	// Data after the end of the image is allowed: phones append the video
 	// of a "motion photo" there. It is dropped with everything else that
 	// is not pixels; an archive or a page hidden there was refused already.
-	orientation, err := jpegOrientation(data)
-	if err != nil {
+	orientation, err := walkJPEG(data)
+	switch {
+	case errors.Is(err, errTooManyScans):
+		return nil, refuse(msgComplex)
+	case err != nil:
 		return nil, refuse(msgDamagedImage)
 	}
+	release := acquireDecoder()
+	defer release()
 	img, err := jpeg.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, refuse(msgDamagedImage)
@@ -80,7 +87,27 @@ func tooManyPixels(cfg image.Config) bool {
 	return cfg.Width <= 0 || cfg.Height <= 0 || uint64(cfg.Width)*uint64(cfg.Height) > MaxPixels
 }
 
-var errTruncated = errors.New("image ends early")
+// decoders bounds how many images are redrawn at once. Within the pixel
+// limit one redraw can hold several hundred megabytes (a 50-megapixel
+// progressive JPEG keeps a 32-bit coefficient per pixel and component while
+// it decodes); a burst of uploads then waits its turn instead of taking the
+// portal down with it.
+var decoders = make(chan struct{}, 2)
+
+func acquireDecoder() (release func()) {
+	decoders <- struct{}{}
+	return func() { <-decoders }
+}
+
+// maxJPEGScans bounds a JPEG's scans. Go's decoder visits every block of
+// the picture in every scan, so a few kilobytes of near-empty progressive
+// scans cost minutes; encoders write about ten.
+const maxJPEGScans = 100
+
+var (
+	errTruncated    = errors.New("image ends early")
+	errTooManyScans = errors.New("too many scans")
+)
 
 // pngEnd returns the offset just past the IEND chunk.
 func pngEnd(data []byte) (int, error) {
@@ -101,10 +128,11 @@ func pngEnd(data []byte) (int, error) {
 	}
 }
 
-// jpegOrientation walks a JPEG's segments to its end-of-image marker (a file
-// without one was cut short) and returns the EXIF orientation, 1 when none.
-func jpegOrientation(data []byte) (int, error) {
-	orientation := 1
+// walkJPEG walks a JPEG's segments to its end-of-image marker (a file
+// without one was cut short), counting its scans, and returns the EXIF
+// orientation, 1 when none.
+func walkJPEG(data []byte) (int, error) {
+	orientation, scans := 1, 0
 	i := 2
 	for {
 		if i >= len(data) || data[i] != 0xFF {
@@ -139,6 +167,9 @@ func jpegOrientation(data []byte) (int, error) {
 			orientation = exifOrientation(seg[6:])
 		}
 		if m == 0xDA { // start of scan: entropy-coded data up to the next marker
+			if scans++; scans > maxJPEGScans {
+				return 0, errTooManyScans
+			}
 			for {
 				j := bytes.IndexByte(data[i:], 0xFF)
 				if j < 0 || i+j+1 >= len(data) {

@@ -21,8 +21,7 @@ import (
 //
 //   - it looks for the names that make a reader act (/JavaScript, /Launch,
 //     /OpenAction...) in every byte of the file, strings and comments
-//     included, and in the decompressed content of every stream that could
-//     hold objects;
+//     included, and in the decompressed content of every stream but images;
 //   - it finds every "N G obj" header wherever it is, so an object hidden in
 //     another's data is read too, and every "stream" keyword, so compressed
 //     content is never skipped because its dictionary was odd;
@@ -30,11 +29,13 @@ import (
 //     a way it does not decode) rather than letting it through.
 //
 // The price is a rare false alarm, which the uploader can get past by saving
-// a plain PDF or photographing the certificate, as the message says. The
-// short names /JS and /AA are the only ones random bytes produce often
-// enough to matter (about one 2 MB photo in a hundred), so inside image and
-// font data only the longer names are looked for. /JS and /AA act only from
-// within an object, and every object is searched for them in full.
+// a plain PDF or photographing the certificate, as the message says. Two
+// choices keep it rare. The two-letter names /JS and /AA turn up by chance
+// in binary data (in more than one 2 MB photo in a hundred), so in stream
+// data and binary content only the longer names are looked for: /JS and /AA
+// act only from within an object, and every object, and every object
+// stream, is searched for them in full. And /OpenAction that only shows a
+// page, which TCPDF and LaTeX write into ordinary documents, is allowed.
 
 // Limits on the work one PDF may ask of the checker: a file within the size
 // limit can still expand a thousandfold (a "zip bomb" of nested Flate
@@ -92,7 +93,7 @@ func checkPDF(data []byte) *Refusal {
 			return refuse(msgDamagedPDF)
 		}
 	}
-	c := &pdfChecker{data: data, work: 16*int64(len(data)) + 1<<16, objects: map[int][]any{}}
+	c := &pdfChecker{data: data, work: 16*int64(len(data)) + 1<<16, objects: map[int][]any{}, openActions: map[int]bool{}}
 	return c.check()
 }
 
@@ -105,7 +106,7 @@ type pdfChecker struct {
 	objects map[int][]any
 	// openActions are the objects /OpenAction refers to, checked once all
 	// objects are known.
-	openActions []int
+	openActions map[int]bool
 }
 
 type span struct{ start, end int }
@@ -166,6 +167,9 @@ func (c *pdfChecker) findObjects() ([]span, map[int]pdfDict, *Refusal) {
 			e := bytes.Index(data[k:min(len(data), k+64<<10)], []byte("endobj"))
 			if e < 0 {
 				e = min(len(data), k+64<<10) - k
+			}
+			if c.work -= int64(e); c.work < 0 {
+				return nil, nil, refuse(msgComplex)
 			}
 			objects = append(objects, span{start, k + e})
 			continue
@@ -393,7 +397,7 @@ func onlyGoesToPage(v any) bool {
 // a destination, looking at every definition of the object (an updated
 // file may define it more than once, and readers differ on which wins).
 func (c *pdfChecker) resolveOpenActions() *Refusal {
-	for _, num := range c.openActions {
+	for num := range c.openActions {
 		defs := c.objects[num]
 		if len(defs) == 0 {
 			return refuse(msgActive, activeNames["OpenAction"])
@@ -706,7 +710,7 @@ func (c *pdfChecker) scanNames(b []byte, longOnly bool) *Refusal {
 			l := pdfLexer{b: b, pos: i}
 			l.skipSpace()
 			if num, ok := l.reference(); ok {
-				c.openActions = append(c.openActions, num)
+				c.openActions[num] = true
 				continue
 			}
 			v, err := l.value(0)
@@ -831,6 +835,7 @@ func (l *pdfLexer) value(depth int) (any, error) {
 		}
 		e := bytes.IndexByte(l.b[l.pos:], '>')
 		if e < 0 {
+			l.pos = len(l.b) // read to the end, and charged for it
 			return nil, errPDFSyntax
 		}
 		l.pos += e + 1

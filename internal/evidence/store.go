@@ -85,7 +85,7 @@ func (s *Store) release(b *mongo.GridFSBucket) { s.buckets.Put(b) }
 // at missing content, nor content outlive a failed upload.
 func (s *Store) Put(ctx context.Context, partnerID, name, uploadedBy string, data []byte, maxBytes int64) (File, error) {
 	if !validPartner(partnerID) {
-		return File{}, fmt.Errorf("store evidence: invalid partner id")
+		return File{}, errors.New("store evidence: invalid partner id")
 	}
 	stored, contentType, err := Check(name, data, maxBytes)
 	if err != nil {
@@ -138,20 +138,28 @@ func (s *Store) undoPut(ctx context.Context, b *mongo.GridFSBucket, id bson.Obje
 	return cause
 }
 
-// deleteContent removes a file's GridFS content. Content already gone is
-// not an error (a second portal replica, or an earlier run, removed it),
-// but its chunks are removed again: GridFS removes the file document first,
-// so a run that stopped half way leaves chunks with no file document, and
-// the driver ignores a failure to remove those.
+// deleteContent removes a file's GridFS content; see removeContent.
 func (s *Store) deleteContent(ctx context.Context, b *mongo.GridFSBucket, id bson.ObjectID) error {
+	_, err := s.removeContent(ctx, b, id)
+	return err
+}
+
+// removeContent removes a file's GridFS content and reports whether this
+// call removed it. Content already gone is not an error (a second portal
+// replica, or an earlier run, removed it), but its chunks are removed
+// again: GridFS removes the file document first, so a run that stopped half
+// way leaves chunks with no file document, and the driver ignores a failure
+// to remove those.
+func (s *Store) removeContent(ctx context.Context, b *mongo.GridFSBucket, id bson.ObjectID) (bool, error) {
 	err := b.Delete(ctx, id)
+	removed := err == nil
 	if errors.Is(err, mongo.ErrFileNotFound) {
 		_, err = b.GetChunksCollection().DeleteMany(ctx, bson.D{{Key: "files_id", Value: id}})
 	}
 	if err != nil {
-		return fmt.Errorf("delete evidence content %s: %w", id.Hex(), err)
+		return false, fmt.Errorf("delete evidence content %s: %w", id.Hex(), err)
 	}
-	return nil
+	return removed, nil
 }
 
 // Get returns the record of a partner's file. The filter names the partner
@@ -255,11 +263,14 @@ func (s *Store) StartRetention(ctx context.Context, partnerID, id string, delete
 }
 
 // DeleteExpired removes the content of every file whose retention date has
-// come, keeping the records and hashes, and returns how many it marked
-// deleted. Content goes before the record is marked, so a run that stops
-// half way is finished by the next; each record is marked by a conditional
-// update, so portal replicas running it at once count each file once and
-// neither fails on content the other removed.
+// come, keeping the records and hashes, and returns how many files' content
+// it removed. Content goes before the record is marked, so a run that stops
+// half way is finished by the next. Portal replicas may run it at once:
+// neither fails on content the other removed, a record is marked only while
+// unmarked, and each file is counted by the one replica whose delete
+// removed it. The count does not rest on the conditional update: FerretDB
+// v1 evaluates an update's filter and writes in two steps, so two replicas
+// can both "win" it, whereas deleting a document is one step everywhere.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
 	now = now.UTC().Truncate(time.Millisecond)
 	cur, err := s.files.Find(ctx,
@@ -283,18 +294,21 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
 	var errs []error
 	for _, d := range due {
 		// One file failing does not keep every later file's content.
-		if err := s.deleteContent(ctx, b, d.ID); err != nil {
+		removed, err := s.removeContent(ctx, b, d.ID)
+		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		res, err := s.files.UpdateOne(ctx,
+		_, err = s.files.UpdateOne(ctx,
 			bson.D{{Key: "_id", Value: d.ID}, {Key: "deleted_at", Value: bson.D{{Key: "$exists", Value: false}}}},
 			bson.D{{Key: "$set", Value: bson.D{{Key: "deleted_at", Value: now}}}})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("mark evidence %s deleted: %w", d.ID.Hex(), err))
 			continue
 		}
-		deleted += int(res.ModifiedCount)
+		if removed {
+			deleted++
+		}
 	}
 	if len(errs) > 0 {
 		return deleted, fmt.Errorf("delete expired evidence: %w", errors.Join(errs...))
