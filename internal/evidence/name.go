@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/department/safeguarding-portal/internal/invisible"
 )
 
 // maxNameBytes is the longest name most file systems store; a longer one is
@@ -57,7 +59,7 @@ func DisplayName(name string) (string, error) {
 			return "", refuse(msgNameSeparator)
 		case unicode.IsControl(r), r == '\u2028', r == '\u2029':
 			return "", refuse(msgNameControl)
-		case isHiddenRune(r):
+		case invisible.Char(r):
 			return "", refuse(msgNameHidden)
 		}
 	}
@@ -68,22 +70,6 @@ func DisplayName(name string) (string, error) {
 		return "", refuse(msgNameDevice)
 	}
 	return name, nil
-}
-
-// isHiddenRune reports the invisible characters used to make text display
-// differently from what it is (the "trojan source" bidi controls) and the
-// zero-width ones that make two names look identical. Zero-width joiners are
-// left alone: some scripts need them.
-func isHiddenRune(r rune) bool {
-	switch {
-	case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
-		return true
-	case r == '\u200e', r == '\u200f', r == '\u061c':
-		return true
-	case r == '\u200b', r >= '\u2060' && r <= '\u2064', r == '\ufeff':
-		return true
-	}
-	return false
 }
 
 // windowsDevices are the names Windows opens as devices. It ignores what

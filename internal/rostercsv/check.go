@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/department/safeguarding-portal/internal/invisible"
 )
 
 const (
@@ -104,27 +106,11 @@ func scanUnicode(s string) textProblem {
 			return textUnreadable
 		case unicode.IsControl(r), r == '\u2028', r == '\u2029':
 			return textControl
-		case isHidden(r):
+		case invisible.Char(r):
 			return textHidden
 		}
 	}
 	return textOK
-}
-
-// isHidden reports the invisible characters used to make text display
-// differently from what it is (the "trojan source" bidi controls), plus the
-// zero-width ones that make two staff numbers or names look identical.
-// Zero-width joiners are left alone: some scripts need them.
-func isHidden(r rune) bool {
-	switch {
-	case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
-		return true
-	case r == '\u200e', r == '\u200f', r == '\u061c':
-		return true
-	case r == '\u200b', r >= '\u2060' && r <= '\u2064', r == '\ufeff':
-		return true
-	}
-	return false
 }
 
 // startsFormula reports a value a spreadsheet would run as a formula.
@@ -383,7 +369,7 @@ func shown(s string) string {
 	var b strings.Builder
 	n := 0
 	for _, r := range s { // invalid bytes arrive as U+FFFD
-		if unicode.IsControl(r) || isHidden(r) || r == '\u2028' || r == '\u2029' {
+		if unicode.IsControl(r) || invisible.Char(r) || r == '\u2028' || r == '\u2029' {
 			continue
 		}
 		if n == most {

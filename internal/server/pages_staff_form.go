@@ -9,9 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/department/safeguarding-portal/internal/access"
 	"github.com/department/safeguarding-portal/internal/audit"
+	"github.com/department/safeguarding-portal/internal/invisible"
 	"github.com/department/safeguarding-portal/internal/partner"
 	"github.com/department/safeguarding-portal/internal/staff"
 	"github.com/gin-gonic/gin"
@@ -154,10 +156,8 @@ func textError(field, enter, label, v string, required bool) []fieldError {
 	return nil
 }
 
-func hiddenRune(r rune) bool {
-	return r < 0x20 || r == 0x7f || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) ||
-		r == 0x200e || r == 0x200f || r == 0x061c
-}
+// hiddenRune is a control character or one that hides what text says.
+func hiddenRune(r rune) bool { return unicode.IsControl(r) || invisible.Char(r) }
 
 type staffFormPage struct {
 	Partner    partner.Partner
