@@ -78,23 +78,52 @@ func (s *Store) bucket() *mongo.GridFSBucket { return s.buckets.Get().(*mongo.Gr
 
 func (s *Store) release(b *mongo.GridFSBucket) { s.buckets.Put(b) }
 
+// Checked is an upload that passed Check, ready to keep. Only Accept makes
+// one, so Keep can never be handed bytes nobody checked, and a page that
+// checks a file to report its problems does not pay for checking it twice.
+type Checked struct {
+	name, contentType string
+	data              []byte
+}
+
+// Accept checks an upload (see Check) and readies it for Keep.
+func Accept(name string, data []byte, maxBytes int64) (Checked, error) {
+	stored, contentType, err := Check(name, data, maxBytes)
+	if err != nil {
+		return Checked{}, err
+	}
+	display, err := DisplayName(name)
+	if err != nil {
+		return Checked{}, err
+	}
+	return Checked{name: display, contentType: contentType, data: stored}, nil
+}
+
 // Put checks an upload (see Check) and stores it for partnerID. A refused
-// upload returns the *Refusal (wrapped) and writes nothing. The content is
-// written before the record, and whatever was written is removed if a later
-// step fails: the store has no transactions, and a record must never point
-// at missing content, nor content outlive a failed upload.
+// upload returns the *Refusal (wrapped) and writes nothing.
 func (s *Store) Put(ctx context.Context, partnerID, name, uploadedBy string, data []byte, maxBytes int64) (File, error) {
 	if !validPartner(partnerID) {
 		return File{}, errors.New("store evidence: invalid partner id")
 	}
-	stored, contentType, err := Check(name, data, maxBytes)
+	c, err := Accept(name, data, maxBytes)
 	if err != nil {
 		return File{}, fmt.Errorf("store evidence: %w", err)
 	}
-	display, err := DisplayName(name)
-	if err != nil {
-		return File{}, fmt.Errorf("store evidence: %w", err)
+	return s.Keep(ctx, partnerID, uploadedBy, c)
+}
+
+// Keep stores a checked upload for partnerID. The content is written before
+// the record, and whatever was written is removed if a later step fails: the
+// store has no transactions, and a record must never point at missing
+// content, nor content outlive a failed upload.
+func (s *Store) Keep(ctx context.Context, partnerID, uploadedBy string, c Checked) (File, error) {
+	if !validPartner(partnerID) {
+		return File{}, errors.New("store evidence: invalid partner id")
 	}
+	if c.data == nil {
+		return File{}, errors.New("store evidence: the upload was not checked")
+	}
+	stored, contentType, display := c.data, c.contentType, c.name
 	sum := sha256.Sum256(stored)
 	f := File{
 		ID:          bson.NewObjectID(),

@@ -156,16 +156,10 @@ func (s *Server) trainingForm(c *gin.Context, target recordTarget) {
 	}
 }
 
-// upload is an evidence file as received, not yet checked.
-type upload struct {
-	Name string
-	Data []byte
-}
-
 // readEvidence reads an optional file field. A file is not kept while other
 // answers need correcting (browsers cannot send it back), so the person is
 // asked to select it again.
-func (s *Server) readEvidence(c *gin.Context, field string, othersWrong bool) (*upload, *fieldError) {
+func (s *Server) readEvidence(c *gin.Context, field string, othersWrong bool) (*evidence.Checked, *fieldError) {
 	fh, err := c.FormFile(field)
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -186,7 +180,8 @@ func (s *Server) readEvidence(c *gin.Context, field string, othersWrong bool) (*
 	if err != nil {
 		return nil, &fieldError{field, "The selected file could not be read. Try again"}
 	}
-	if _, _, err := evidence.Check(fh.Filename, data, s.evidenceMaxBytes()); err != nil {
+	checked, err := evidence.Accept(fh.Filename, data, s.evidenceMaxBytes())
+	if err != nil {
 		var refusal *evidence.Refusal
 		if errors.As(err, &refusal) {
 			return nil, &fieldError{field, refusal.Message}
@@ -196,18 +191,18 @@ func (s *Server) readEvidence(c *gin.Context, field string, othersWrong bool) (*
 	if othersWrong {
 		return nil, &fieldError{field, "Select the file again: files are not kept while other answers need correcting"}
 	}
-	return &upload{Name: fh.Filename, Data: data}, nil
+	return &checked, nil
 }
 
 // addRecord stores the evidence file (if any), then the record through add,
 // then queues it for verification and brings the person's assessment up to
 // date. A record that fails takes its file with it: nothing is left half-made.
-func (s *Server) addRecord(c *gin.Context, target recordTarget, file *upload, add func(*evidence.File) (bson.ObjectID, string, error), kind string) bool {
+func (s *Server) addRecord(c *gin.Context, target recordTarget, file *evidence.Checked, add func(*evidence.File) (bson.ObjectID, string, error), kind string) bool {
 	ctx := c.Request.Context()
 	partnerID := target.Partner.ID
 	var stored *evidence.File
 	if file != nil {
-		f, err := s.evidence.Put(ctx, partnerID, file.Name, principal(c).Subject, file.Data, s.evidenceMaxBytes())
+		f, err := s.evidence.Keep(ctx, partnerID, principal(c).Subject, *file)
 		if err != nil {
 			s.fail(c, "store evidence", err)
 			return false
