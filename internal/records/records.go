@@ -206,22 +206,19 @@ func (s *Store) add(ctx context.Context, scope access.Scope, partnerID string, s
 	if err != nil || matched {
 		return storedErr("add record", err)
 	}
-	book := bson.D{{Key: "_id", Value: staffID}, {Key: "partner_id", Value: partnerID},
-		{Key: "training", Value: bson.A{}}, {Key: "vetting", Value: bson.A{}}}
-	book[2+listIndex(list)].Value = bson.A{record}
+	book := Book{StaffID: staffID, PartnerID: partnerID, Training: []Training{}, Vetting: []Vetting{}}
+	switch r := record.(type) {
+	case Training:
+		book.Training = append(book.Training, r)
+	case Vetting:
+		book.Vetting = append(book.Vetting, r)
+	}
 	_, err = s.trail.Insert(ctx, coll, book, e)
 	if mongo.IsDuplicateKeyError(err) {
 		// Another replica created the book first: add to it.
 		_, _, err = s.trail.Update(ctx, coll, bson.D{{Key: "_id", Value: staffID}}, push, e)
 	}
 	return storedErr("add record", err)
-}
-
-func listIndex(list string) int {
-	if list == "vetting" {
-		return 1
-	}
-	return 0
 }
 
 // storedErr wraps err with what failed, keeping audit.ErrPending visible:

@@ -114,28 +114,24 @@ var ragClasses = map[string]string{"green": "govuk-tag--green", "amber": "govuk-
 
 // catalogueFuncs name modules and vetting types as the configured catalogue does.
 func catalogueFuncs(cat *requirements.Catalogue) template.FuncMap {
-	module := func(id string) string {
-		if m, ok := cat.Module(id); ok {
-			return m.Name
-		}
-		return id
+	return template.FuncMap{
+		"moduleName":  func(id string) string { return recordName(cat, "training", id) },
+		"vettingName": func(id string) string { return recordName(cat, "vetting", id) },
+		"whatName":    func(kind, id string) string { return recordName(cat, kind, id) },
 	}
-	vetting := func(id string) string {
+}
+
+// recordName is a record's module (kind "training") or vetting type as
+// people read it; an ID the catalogue no longer has shows as itself.
+func recordName(cat *requirements.Catalogue, kind, id string) string {
+	if kind == "vetting" {
 		if v, ok := cat.VettingType(id); ok {
 			return v.Name
 		}
-		return id
+	} else if m, ok := cat.Module(id); ok {
+		return m.Name
 	}
-	return template.FuncMap{
-		"moduleName":  module,
-		"vettingName": vetting,
-		"whatName": func(kind, id string) string {
-			if kind == "vetting" {
-				return vetting(id)
-			}
-			return module(id)
-		},
-	}
+	return id
 }
 
 // errorList turns form errors into govukErrorSummary's list, each linking to its field.

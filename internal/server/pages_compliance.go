@@ -111,10 +111,10 @@ func (s *Server) partnerCompliance(c *gin.Context) {
 		if due == nil {
 			continue
 		}
-		for i, days := range []int{30, 60, 90} {
-			if d := calendar.DaysBetween(today, *due); d >= 0 && d <= days && (i == 0 || d > []int{30, 60, 90}[i-1]) {
-				page.Expiring[i] = append(page.Expiring[i], personLine{Member: m, Due: *due})
-			}
+		// Buckets of 30 days: within 30, 31 to 60, 61 to 90.
+		if d := calendar.DaysBetween(today, *due); d >= 0 && d <= 90 {
+			bucket := max(0, (d-1)/30)
+			page.Expiring[bucket] = append(page.Expiring[bucket], personLine{Member: m, Due: *due})
 		}
 	}
 	for i := range page.Expiring {
@@ -160,12 +160,12 @@ func (s *Server) figures(ct partner.Contract, members []staff.Member) contractFi
 	}
 	for _, rule := range set.Rules {
 		for _, m := range rule.Training {
-			figure(m, s.whatName("training", m))
+			figure(m, recordName(s.requirements, "training", m))
 		}
 		for _, g := range rule.Vetting {
 			names := make([]string, len(g))
 			for i, id := range g {
-				names[i] = s.whatName("vetting", id)
+				names[i] = recordName(s.requirements, "vetting", id)
 			}
 			figure(strings.Join(g, "|"), strings.Join(names, " or "))
 		}

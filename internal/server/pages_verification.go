@@ -39,18 +39,6 @@ func (s *Server) verificationQueue(c *gin.Context) {
 	}{waiting, total, names, c.Query("decided")})
 }
 
-// whatName is a record's module or vetting type as people read it.
-func (s *Server) whatName(kind, id string) string {
-	if kind == "vetting" {
-		if v, ok := s.requirements.VettingType(id); ok {
-			return v.Name
-		}
-	} else if m, ok := s.requirements.Module(id); ok {
-		return m.Name
-	}
-	return id
-}
-
 type decisionPage struct {
 	Waiting  records.Waiting
 	Partner  string
@@ -93,7 +81,7 @@ func (s *Server) decideRecord(c *gin.Context) {
 		s.renderError(c, http.StatusNotFound)
 		return
 	}
-	title := "Verify " + s.whatName(w.Kind, w.What)
+	title := "Verify " + recordName(s.requirements, w.Kind, w.What)
 	if c.Request.Method == http.MethodGet {
 		if err := s.record(c, event(c, "staff.view", "staff/"+w.StaffID.Hex(), w.PartnerID, audit.Success)); err != nil {
 			s.fail(c, "audit record view", err)
