@@ -208,13 +208,17 @@ func TestCheckRefuses(t *testing.T) {
 func TestCheckShortNamesInImageData(t *testing.T) {
 	data := make([]byte, 256<<10)
 	_, _ = rand.Read(data)
+	// Random bytes can spell an archive record ("PK" then 3 4 or 5 6), which
+	// is refused for its own reason: break every "PK" so only the names count.
+	for i := range len(data) - 1 {
+		if data[i] == 'P' && data[i+1] == 'K' {
+			data[i] = 'Q'
+		}
+	}
 	copy(data[1000:], "/JS (")
 	copy(data[5000:], "/AA<<")
 	img := pdfStream("/Type /XObject /Subtype /Image /Width 512 /Height 512 /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /DCTDecode", data)
 	pdf := certificatePDFWith(pdfCatalog, img)
-	if bytes.Contains(pdf, []byte("PK\x03\x04")) || bytes.Contains(pdf, []byte("PK\x05\x06")) {
-		t.Skip("random data looks like an archive record")
-	}
 	if _, _, err := evidence.Check("scan.pdf", pdf, limit); err != nil {
 		t.Fatalf("Check: %v", err)
 	}
