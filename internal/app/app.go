@@ -339,5 +339,8 @@ func ensureRosterIndexes(ctx context.Context, db *mongo.Database, trail *audit.T
 	if err := books.EnsureIndexes(ctx); err != nil {
 		return err
 	}
+	if err := roster.EnsureImportIndexes(ctx); err != nil {
+		return err
+	}
 	return evidence.NewStore(db).EnsureIndexes(ctx)
 }

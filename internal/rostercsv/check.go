@@ -44,6 +44,8 @@ var (
 		colRoleTitle:   "Role title must be 200 characters or fewer",
 		colCategory:    msgCategory,
 		colSites:       "Sites must be 1,000 characters or fewer in total",
+		colModule:      "Course must be 200 characters or fewer",
+		colProvider:    "Provider must be 200 characters or fewer",
 	}
 	msgMissing = [numColumns]string{
 		colStaffNumber: "Enter a staff number",
@@ -51,6 +53,7 @@ var (
 		colRoleTitle:   "Enter a role title",
 		colCategory:    "Enter a category",
 		colStartDate:   "Enter a start date",
+		colProvider:    "Enter who provided the course",
 	}
 	msgDateFormat [numColumns]string
 	msgDateReal   [numColumns]string
@@ -65,7 +68,7 @@ func init() {
 		msgHidden[c] = label + " contains hidden right-to-left or formatting characters. " +
 			"Type it again rather than copying and pasting it"
 	}
-	for _, c := range []column{colStartDate, colLeavingDate} {
+	for _, c := range []column{colStartDate, colLeavingDate, colCompleted} {
 		msgDateFormat[c] = columnLabels[c] + " must be a date in the format YYYY-MM-DD or DD/MM/YYYY, like 2025-04-01"
 		msgDateReal[c] = columnLabels[c] + " must be a real date, like 2025-04-01"
 		msgDateEarly[c] = columnLabels[c] + " must be in 1900 or later"
@@ -158,7 +161,7 @@ func isASCIIAlnum(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
-// checkText applies the rules for name and role_title.
+// checkText applies the rules for name, role_title and provider.
 func checkText(c column, v string) string {
 	switch {
 	case v == "":

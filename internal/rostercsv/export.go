@@ -27,7 +27,7 @@ type ExportRow struct {
 type Exporter struct {
 	w      *csv.Writer
 	header bool
-	rec    [numColumns + 1]string
+	rec    [numRosterColumns + 1]string
 }
 
 // NewExporter writes to w. Call Flush when done.
@@ -42,8 +42,8 @@ func (e *Exporter) writeHeader() error {
 		return nil
 	}
 	e.header = true
-	copy(e.rec[:], columnNames[:])
-	e.rec[numColumns] = "status"
+	copy(e.rec[:], columnNames[:numRosterColumns])
+	e.rec[numRosterColumns] = "status"
 	if err := e.w.Write(e.rec[:]); err != nil {
 		return fmt.Errorf("write roster CSV header: %w", err)
 	}
@@ -67,9 +67,9 @@ func (e *Exporter) Write(r ExportRow) error {
 	if r.LeavingDate != nil {
 		rec[colLeavingDate] = exportDate(*r.LeavingDate)
 	}
-	rec[numColumns] = "left"
+	rec[numRosterColumns] = "left"
 	if r.Active {
-		rec[numColumns] = "active"
+		rec[numRosterColumns] = "active"
 	}
 	if err := e.w.Write(rec[:]); err != nil {
 		return fmt.Errorf("write roster CSV row: %w", err)

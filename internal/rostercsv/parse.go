@@ -16,13 +16,10 @@ import (
 // File-level messages.
 const (
 	msgEmpty       = "The file is empty"
-	msgNoRows      = "The file has no staff rows"
 	msgSaveAsCSV   = "Save it as \"CSV UTF-8 (Comma delimited)\" and try again"
 	msgWorkbook    = "The file is a spreadsheet workbook, not a CSV file. " + msgSaveAsCSV
 	msgUTF16       = "The file is saved as Unicode text (UTF-16), not UTF-8. " + msgSaveAsCSV
 	msgHeadingRead = "The column headings on the first line could not be read. " + msgSaveAsCSV
-	msgHeadingLong = "The first line of the file is too long to be column headings. " +
-		"Check that this is a roster file and that the first line is the column headings"
 )
 
 // Parse reads a roster CSV file and checks every row. It returns a
@@ -31,36 +28,48 @@ const (
 // opts.MaxBytes+1 bytes from r and holds at most one record of about 64 KB
 // beyond what it returns.
 func Parse(r io.Reader, opts Options) (*Result, error) {
-	opts = opts.withDefaults()
+	p := newParser(opts.withDefaults(), &rosterLayout)
+	p.row = p.rosterRow
+	if err := p.read(r); err != nil {
+		return nil, err
+	}
+	p.res.Today = p.opts.Today
+	return p.res, nil
+}
+
+// read checks the file's form and headings, then hands every data record to p.row.
+func (p *parser) read(r io.Reader) error {
+	opts := p.opts
 	src := &capReader{r: io.LimitReader(r, opts.MaxBytes+1), max: opts.MaxBytes}
 	br := bufio.NewReader(src)
 	if err := sniff(br, src, opts); err != nil {
-		return nil, err
+		return err
 	}
 	g := newGuard(br, maxRecordBytes)
 	cr := csv.NewReader(g)
 	cr.ReuseRecord = true
 	cr.FieldsPerRecord = -1 // checked per row, to give a clear message and go on
 
-	p := newParser(opts)
+	headingLong := &FileError{Message: "The first line of the file is too long to be column headings. " +
+		"Check that this is " + p.lay.kind + " and that the first line is the column headings"}
 	header, err := cr.Read()
 	if err != nil {
 		var pe *csv.ParseError
 		switch {
 		case err == io.EOF:
-			return nil, &FileError{Message: msgEmpty}
+			return &FileError{Message: msgEmpty}
 		case errors.As(err, &pe) && g.cut[pe.StartLine]:
-			return nil, &FileError{Message: msgHeadingLong}
+			return headingLong
 		case errors.As(err, &pe):
-			return nil, &FileError{Message: msgHeadingRead}
+			return &FileError{Message: msgHeadingRead}
 		}
-		return nil, readFailure(err, src, opts)
+		return readFailure(err, src, opts)
 	}
 	if line, _ := cr.FieldPos(0); g.cut[line] {
-		return nil, &FileError{Message: msgHeadingLong}
+		return headingLong
 	}
 	if fe := p.readHeader(header); fe != nil {
-		return nil, fe
+		return fe
 	}
 
 	for {
@@ -72,7 +81,7 @@ func Parse(r io.Reader, opts Options) (*Result, error) {
 		if err != nil {
 			var ok bool
 			if line, ok = parseErrorLine(err); !ok {
-				return nil, readFailure(err, src, opts)
+				return readFailure(err, src, opts)
 			}
 		} else {
 			line, _ = cr.FieldPos(0)
@@ -82,23 +91,26 @@ func Parse(r io.Reader, opts Options) (*Result, error) {
 		}
 		p.res.Total++
 		if p.res.Total > opts.MaxRows {
-			return nil, &FileError{Message: fmt.Sprintf(
-				"The file has more than %s staff rows. A roster file can have at most %[1]s", thousands(opts.MaxRows))}
+			return &FileError{Message: fmt.Sprintf("The file has more than %s %s. %s can have at most %[1]s",
+				thousands(opts.MaxRows), p.lay.rows, capitalised(p.lay.kind))}
 		}
-		p.record(rec, line, err != nil, g.cut[line])
+		if p.readable(rec, line, err != nil, g.cut[line]) {
+			p.row(rec, line)
+		}
 	}
 	if src.over { // csv may have hidden the error behind a parse error
-		return nil, readFailure(errTooBig, src, opts)
+		return readFailure(errTooBig, src, opts)
 	}
 	if g.unclosedFrom > 0 {
 		p.explainUnclosed(g.unclosedFrom, g.unclosedTo)
 	}
 	if p.res.Total == 0 {
-		return nil, &FileError{Message: msgNoRows}
+		return &FileError{Message: "The file has no " + p.lay.rows}
 	}
-	p.res.Today = opts.Today
-	return p.res, nil
+	return nil
 }
+
+func capitalised(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 
 // parseErrorLine reports where a record csv could not read starts. It is
 // apart from Parse's loop because errors.As makes its target escape, and
@@ -154,7 +166,11 @@ func blank(rec []string) bool {
 }
 
 type parser struct {
+	opts     Options
+	lay      *layout
+	row      func(rec []string, line int) // checks one readable record of this kind of file
 	res      *Result
+	done     []Completion       // valid rows of a completions file
 	order    []column           // the column in each position of the file
 	pos      [numColumns]int    // the position of each column, or -1
 	first    map[string]int     // upper-cased staff number → line it first appeared on
@@ -163,10 +179,12 @@ type parser struct {
 	msgs     [numColumns]string // scratch: this row's problem in each column
 }
 
-func newParser(opts Options) *parser {
+func newParser(opts Options, lay *layout) *parser {
 	y, m, d := opts.Today.Date()
 	maxStart := time.Date(y+1, m, d, 0, 0, 0, 0, time.UTC)
 	p := &parser{
+		opts:     opts,
+		lay:      lay,
 		res:      &Result{},
 		first:    make(map[string]int),
 		maxStart: maxStart,
@@ -199,7 +217,7 @@ func (p *parser) readHeader(h []string) *FileError {
 	known := 0
 	for i, raw := range h {
 		name := strings.ToLower(strings.TrimSpace(raw))
-		c, ok := columnByName(name)
+		c, ok := p.lay.columnByName(name)
 		switch {
 		case name == "":
 			problems = append(problems, "Column "+columnLetter(i)+" has no heading. Give it one of the headings below, or delete the column.")
@@ -222,7 +240,7 @@ func (p *parser) readHeader(h []string) *FileError {
 		unknown = append(unknown, "and "+strconv.Itoa(len(unknownAt)-listed)+" more")
 	}
 	var missing []string
-	for c := range numColumns {
+	for _, c := range p.lay.columns {
 		if columnRequired[c] && p.pos[c] < 0 {
 			missing = append(missing, columnNames[c])
 		}
@@ -246,8 +264,7 @@ func (p *parser) readHeader(h []string) *FileError {
 	if known == 0 {
 		msg = append(msg, "The first line of the file must be the column headings.")
 	}
-	msg = append(msg, "The column headings must be "+list(columnNames[:])+
-		" (email, sites and leaving_date can be left out).")
+	msg = append(msg, "The column headings must be "+list(p.lay.names())+p.lay.optional+".")
 	return &FileError{Message: strings.Join(msg, " ")}
 }
 
@@ -270,26 +287,17 @@ func otherSeparator(cell string) string {
 	return ""
 }
 
-func columnByName(name string) (column, bool) {
-	for c, n := range columnNames {
-		if n == name {
-			return column(c), true
-		}
-	}
-	return numColumns, false
-}
-
 // describeUnknown names an unrecognised heading, suggesting the column it
 // was probably meant to be, since "Staff Number" for staff_number is the
 // commonest mistake. A column the file already has is not suggested.
 func (p *parser) describeUnknown(raw string) string {
 	name := strings.ToLower(strings.TrimSpace(raw))
 	d := strconv.Quote(shown(strings.TrimSpace(raw)))
-	if name == "status" {
+	if name == "status" && p.lay == &rosterLayout {
 		return d + " (this column is only in exported files: delete it)"
 	}
 	guess := strings.Join(strings.FieldsFunc(name, func(r rune) bool { return r == ' ' || r == '-' || r == '_' }), "_")
-	if c, ok := columnByName(guess); ok && p.pos[c] < 0 {
+	if c, ok := p.lay.columnByName(guess); ok && p.pos[c] < 0 {
 		return d + " (did you mean " + columnNames[c] + "?)"
 	}
 	return d
@@ -311,8 +319,9 @@ func list(items []string) string {
 	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
-// record checks one data record and adds either a Row or its problems.
-func (p *parser) record(rec []string, line int, unreadable, cut bool) {
+// readable reports whether a data record can be checked value by value, or
+// records why not: every kind of file shares these problems.
+func (p *parser) readable(rec []string, line int, unreadable, cut bool) bool {
 	staff := ""
 	if i := p.pos[colStaffNumber]; i < len(rec) {
 		staff = strings.TrimSpace(rec[i])
@@ -320,20 +329,22 @@ func (p *parser) record(rec []string, line int, unreadable, cut bool) {
 	switch {
 	case cut:
 		p.rowError(line, staff, "", msgRecord)
-		return
 	case unreadable:
 		p.rowError(line, staff, "", msgQuote)
-		return
 	case recordChars(rec) > maxRecordChars:
 		p.rowError(line, staff, "", msgRecord)
-		return
 	case len(rec) != len(p.order):
 		p.rowError(line, staff, "", fmt.Sprintf("This row has %d values but there are %d column headings. "+
 			"Check for missing or extra commas. A value that contains a comma must be in double quotes (\")",
 			len(rec), len(p.order)))
-		return
+	default:
+		return true
 	}
+	return false
+}
 
+// rosterRow checks one roster record and adds either a Row or its problems.
+func (p *parser) rosterRow(rec []string, line int) {
 	msgs := &p.msgs
 	*msgs = [numColumns]string{}
 	row := Row{Line: line, Sites: []string{}}
@@ -386,16 +397,23 @@ func (p *parser) record(rec []string, line int, unreadable, cut bool) {
 		}
 	}
 
+	if !p.reportRow(rec, line) {
+		p.res.Rows = append(p.res.Rows, row)
+	}
+}
+
+// reportRow records the row's problems found in p.msgs, in column order,
+// and reports whether there were any.
+func (p *parser) reportRow(rec []string, line int) bool {
+	staff := strings.TrimSpace(rec[p.pos[colStaffNumber]])
 	bad := false
 	for _, c := range p.order {
-		if msgs[c] != "" {
-			p.rowError(line, staff, columnNames[c], msgs[c])
+		if p.msgs[c] != "" {
+			p.rowError(line, staff, columnNames[c], p.msgs[c])
 			bad = true
 		}
 	}
-	if !bad {
-		p.res.Rows = append(p.res.Rows, row)
-	}
+	return bad
 }
 
 func (p *parser) parseStart(v string, t *time.Time) string {

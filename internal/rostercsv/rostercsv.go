@@ -1,6 +1,6 @@
-// Package rostercsv reads, checks and writes the roster CSV files that
-// partner compliance officers export from their HR systems and upload to the
-// portal. It only parses and validates (no store, no HTTP), so every rule and
+// Package rostercsv reads, checks and writes the CSV files that partner
+// compliance officers export from their HR and training systems and upload
+// to the portal: rosters, and training completions of people on them. It only parses and validates (no store, no HTTP), so every rule and
 // every hostile file can be tested without a database or a server.
 //
 // Uploaded files are untrusted: they may be huge, binary, saved in the wrong
@@ -101,26 +101,73 @@ const (
 	colSites
 	colStartDate
 	colLeavingDate
+	// Training completions files.
+	colModule
+	colCompleted
+	colProvider
 	numColumns
+
+	// Roster columns come first, so an export row is indexed by column.
+	numRosterColumns = colLeavingDate + 1
 )
 
 var columnNames = [numColumns]string{
 	"staff_number", "name", "email", "role_title", "category", "sites", "start_date", "leaving_date",
+	"module", "completed_on", "provider",
 }
 
 // columnLabels name columns in messages the way a person would say them.
 var columnLabels = [numColumns]string{
 	"Staff number", "Name", "Email address", "Role title", "Category", "Sites", "Start date", "Leaving date",
+	"Course", "Completed date", "Provider",
 }
 
 var columnRequired = [numColumns]bool{
 	colStaffNumber: true, colName: true, colRoleTitle: true, colCategory: true, colStartDate: true,
+	colModule: true, colCompleted: true, colProvider: true,
 }
 
-// Columns returns the documented columns in template order.
-func Columns() []string {
-	return append([]string(nil), columnNames[:]...)
+// layout is one kind of file: its columns and how messages speak of it.
+type layout struct {
+	columns  []column
+	rows     string // what a data row holds, e.g. "staff rows"
+	kind     string // e.g. "a roster file"
+	optional string // which columns may be left out, as a sentence ending, or ""
 }
+
+var (
+	rosterLayout = layout{
+		columns: []column{colStaffNumber, colName, colEmail, colRoleTitle, colCategory, colSites, colStartDate, colLeavingDate},
+		rows:    "staff rows", kind: "a roster file", optional: " (email, sites and leaving_date can be left out)",
+	}
+	completionsLayout = layout{
+		columns: []column{colStaffNumber, colModule, colCompleted, colProvider},
+		rows:    "completion rows", kind: "a training completions file",
+	}
+)
+
+func (l *layout) names() []string {
+	names := make([]string, len(l.columns))
+	for i, c := range l.columns {
+		names[i] = columnNames[c]
+	}
+	return names
+}
+
+func (l *layout) columnByName(name string) (column, bool) {
+	for _, c := range l.columns {
+		if columnNames[c] == name {
+			return c, true
+		}
+	}
+	return numColumns, false
+}
+
+// Columns returns the documented roster columns in template order.
+func Columns() []string { return rosterLayout.names() }
+
+// CompletionColumns returns the documented completions columns in template order.
+func CompletionColumns() []string { return completionsLayout.names() }
 
 // Template returns a CSV template: the header plus two fictional example
 // rows, with CRLF line endings, UTF-8 without a byte order mark. The second

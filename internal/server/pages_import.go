@@ -12,6 +12,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/access"
 	"github.com/department/safeguarding-portal/internal/audit"
 	"github.com/department/safeguarding-portal/internal/calendar"
+	"github.com/department/safeguarding-portal/internal/importfile"
 	"github.com/department/safeguarding-portal/internal/partner"
 	"github.com/department/safeguarding-portal/internal/rostercsv"
 	"github.com/department/safeguarding-portal/internal/staff"
@@ -105,10 +106,7 @@ func (s *Server) importCheck(c *gin.Context) {
 		s.fail(c, "load import", err)
 		return
 	}
-	page := importPage{Partner: org, Import: im, Stalled: im.Stalled(time.Now())}
-	if im.Valid > 0 {
-		page.Percent = im.Done * 100 / im.Valid
-	}
+	page := importPage{Partner: org, Import: im, Stalled: im.Stalled(time.Now()), Percent: im.Percent()}
 	if c.Request.Method == http.MethodGet {
 		s.render(c, http.StatusOK, "import-check", "Check your import", page)
 		return
@@ -125,7 +123,7 @@ func (s *Server) importCheck(c *gin.Context) {
 		return
 	}
 	scope := principal(c).Scope
-	if err := s.staff.StartImport(c.Request.Context(), scope, im, onlyValid); errors.Is(err, staff.ErrImportNotReady) {
+	if err := s.staff.StartImport(c.Request.Context(), scope, im, onlyValid); errors.Is(err, importfile.ErrNotReady) {
 		c.Redirect(http.StatusSeeOther, c.Request.URL.Path)
 		return
 	} else if err != nil {

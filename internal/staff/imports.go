@@ -3,8 +3,6 @@ package staff
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,73 +11,34 @@ import (
 	"github.com/department/safeguarding-portal/internal/access"
 	"github.com/department/safeguarding-portal/internal/audit"
 	"github.com/department/safeguarding-portal/internal/calendar"
+	"github.com/department/safeguarding-portal/internal/importfile"
 	"github.com/department/safeguarding-portal/internal/rostercsv"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
-
-// Import statuses.
-const (
-	ImportChecked  = "checked"  // validated and compared, waiting for the officer to confirm
-	ImportApplying = "applying" // being written
-	ImportApplied  = "applied"
-)
-
-// ErrImportNotReady means the import is not waiting for confirmation (already
-// applied, being applied, or gone).
-var ErrImportNotReady = errors.New("import is not waiting to be applied")
 
 // Import is an uploaded roster file, checked against the roster and waiting
 // for the officer to confirm; then the record of what it changed.
 type Import struct {
-	ID         bson.ObjectID        `bson:"_id"`
-	PartnerID  string               `bson:"partner_id"`
-	FileName   string               `bson:"file_name"`
-	SHA256     string               `bson:"sha256"`
-	UploadedBy string               `bson:"uploaded_by"`
-	CreatedAt  time.Time            `bson:"created_at"`
-	Status     string               `bson:"status"`
-	Total      int                  `bson:"total"`
-	Valid      int                  `bson:"valid"`
-	Errors     []rostercsv.RowError `bson:"errors"`
-	MoreErrors int                  `bson:"more_errors"`
-	New        int                  `bson:"new"`
-	Changed    int                  `bson:"changed"`
-	Unchanged  int                  `bson:"unchanged"`
-	Done       int                  `bson:"done"`
-	ProgressAt time.Time            `bson:"progress_at"`
-	AppliedAt  *time.Time           `bson:"applied_at,omitempty"`
-	OnlyValid  bool                 `bson:"only_valid"`
-	CheckedOn  time.Time            `bson:"checked_on"` // the day the file's dates were checked against
+	ID                bson.ObjectID `bson:"_id"`
+	PartnerID         string        `bson:"partner_id"`
+	importfile.Import `bson:",inline"`
+	New               int `bson:"new"`
+	Changed           int `bson:"changed"`
+	Unchanged         int `bson:"unchanged"`
 }
-
-// Stalled reports whether an apply has stopped making progress (its process
-// ended), so it may be started again; applying is idempotent.
-func (im Import) Stalled(now time.Time) bool {
-	return im.Status == ImportApplying && now.Sub(im.ProgressAt) > 2*time.Minute
-}
-
-// storedErrors bounds the row errors kept with an import: enough to fix a file.
-const storedErrors = 1000
-
-// fileChunk holds a slice of an uploaded file, kept until the import is
-// applied: a 20 MB file would not fit one document, and the store keeps a
-// few binary values far faster than thousands of row documents.
-type fileChunk struct {
-	ID       bson.ObjectID `bson:"_id"`
-	ImportID bson.ObjectID `bson:"import_id"`
-	Seq      int           `bson:"seq"`
-	Data     []byte        `bson:"data"`
-}
-
-const chunkBytes = 4 << 20
 
 // applyBatch is how many rows are written between progress reports.
 const applyBatch = 1000
 
-func (s *Store) imports() *mongo.Collection    { return s.db.Collection("roster_imports") }
-func (s *Store) importRows() *mongo.Collection { return s.db.Collection("roster_import_rows") }
+func (s *Store) imports() *mongo.Collection { return s.db.Collection("roster_imports") }
+func (s *Store) importFiles() importfile.Files {
+	return importfile.In(s.db.Collection("roster_import_rows"))
+}
+
+// EnsureImportIndexes creates the index that reads a kept import file back
+// without a scan on real MongoDB.
+func (s *Store) EnsureImportIndexes(ctx context.Context) error { return s.importFiles().EnsureIndexes(ctx) }
 
 // memberFromRow is the roster entry a file row describes.
 func memberFromRow(partnerID string, r rostercsv.Row) Member {
@@ -99,16 +58,8 @@ func (s *Store) CheckImport(ctx context.Context, scope access.Scope, partnerID, 
 	if err != nil {
 		return Import{}, err
 	}
-	sum := sha256.Sum256(raw)
-	now := time.Now().UTC()
-	im := Import{
-		ID: bson.NewObjectID(), PartnerID: partnerID, FileName: fileName, SHA256: hex.EncodeToString(sum[:]),
-		UploadedBy: uploadedBy, CreatedAt: now, ProgressAt: now, Status: ImportChecked,
-		Total: parsed.Total, Valid: len(parsed.Rows), Errors: parsed.Errors, CheckedOn: parsed.Today,
-	}
-	if len(im.Errors) > storedErrors {
-		im.MoreErrors, im.Errors = len(im.Errors)-storedErrors, im.Errors[:storedErrors]
-	}
+	im := Import{ID: bson.NewObjectID(), PartnerID: partnerID,
+		Import: importfile.New(fileName, uploadedBy, parsed.Total, len(parsed.Rows), parsed.Errors, parsed.Today)}
 	for _, r := range parsed.Rows {
 		existing, ok := current[strings.ToLower(r.StaffNumber)]
 		switch {
@@ -121,11 +72,8 @@ func (s *Store) CheckImport(ctx context.Context, scope access.Scope, partnerID, 
 		}
 	}
 	// The file first: an import document is only ever found complete.
-	for seq, start := 0, 0; start < len(raw); seq, start = seq+1, start+chunkBytes {
-		chunk := fileChunk{ID: bson.NewObjectID(), ImportID: im.ID, Seq: seq, Data: raw[start:min(start+chunkBytes, len(raw))]}
-		if _, err := s.importRows().InsertOne(ctx, chunk); err != nil {
-			return Import{}, fmt.Errorf("keep import file: %w", err)
-		}
+	if im.SHA256, err = s.importFiles().Keep(ctx, im.ID, raw); err != nil {
+		return Import{}, err
 	}
 	if _, err := s.imports().InsertOne(ctx, im); err != nil {
 		return Import{}, fmt.Errorf("keep import: %w", err)
@@ -154,44 +102,17 @@ func (s *Store) GetImport(ctx context.Context, scope access.Scope, partnerID, id
 }
 
 // StartImport claims a checked (or stalled) import for applying; only one
-// caller wins, so a double-click or a second officer cannot apply it twice at once.
+// caller wins. It returns importfile.ErrNotReady if another did.
 func (s *Store) StartImport(ctx context.Context, scope access.Scope, im Import, onlyValid bool) error {
-	now := time.Now().UTC()
-	filter := scope.Filter("partner_id", bson.E{Key: "_id", Value: im.ID})
-	if im.Stalled(now) {
-		filter = append(filter, bson.E{Key: "status", Value: ImportApplying}, bson.E{Key: "progress_at", Value: im.ProgressAt})
-	} else {
-		filter = append(filter, bson.E{Key: "status", Value: ImportChecked})
-	}
-	res, err := s.imports().UpdateOne(ctx, filter, bson.D{{Key: "$set", Value: bson.D{
-		{Key: "status", Value: ImportApplying}, {Key: "progress_at", Value: now}, {Key: "only_valid", Value: onlyValid},
-	}}})
-	if err != nil {
-		return fmt.Errorf("start import: %w", err)
-	}
-	if res.ModifiedCount == 0 {
-		return ErrImportNotReady
-	}
-	return nil
+	return importfile.Start(ctx, s.imports(), scope.Filter("partner_id", bson.E{Key: "_id", Value: im.ID}), im.Import, onlyValid)
 }
 
 // importedRows reads back the file an import checked and parses it again, as
 // on the day it was checked, so it yields exactly the rows the officer confirmed.
 func (s *Store) importedRows(ctx context.Context, im Import) ([]rostercsv.Row, error) {
-	cur, err := s.importRows().Find(ctx, bson.D{{Key: "import_id", Value: im.ID}}, options.Find().SetSort(bson.D{{Key: "seq", Value: 1}}))
+	raw, err := s.importFiles().Read(ctx, im.ID, im.SHA256)
 	if err != nil {
-		return nil, fmt.Errorf("read import file: %w", err)
-	}
-	var chunks []fileChunk
-	if err := cur.All(ctx, &chunks); err != nil {
-		return nil, fmt.Errorf("read import file: %w", err)
-	}
-	var raw []byte
-	for _, c := range chunks {
-		raw = append(raw, c.Data...)
-	}
-	if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:]) != im.SHA256 {
-		return nil, fmt.Errorf("import %s: kept file does not match its checksum", im.ID.Hex())
+		return nil, fmt.Errorf("import %s: %w", im.ID.Hex(), err)
 	}
 	parsed, err := rostercsv.Parse(bytes.NewReader(raw), rostercsv.Options{MaxBytes: int64(len(raw)) + 1, Today: im.CheckedOn.In(calendar.London)})
 	if err != nil {
@@ -242,20 +163,9 @@ func (s *Store) ApplyImport(ctx context.Context, scope access.Scope, im Import, 
 			return err
 		}
 		done += len(chunk)
-		if _, err := s.imports().UpdateOne(ctx, bson.D{{Key: "_id", Value: im.ID}}, bson.D{{Key: "$set", Value: bson.D{
-			{Key: "done", Value: done}, {Key: "progress_at", Value: time.Now().UTC()},
-		}}}); err != nil {
-			return fmt.Errorf("record import progress: %w", err)
+		if err := importfile.Progress(ctx, s.imports(), im.ID, done); err != nil {
+			return err
 		}
 	}
-	now := time.Now().UTC()
-	if _, err := s.imports().UpdateOne(ctx, bson.D{{Key: "_id", Value: im.ID}}, bson.D{{Key: "$set", Value: bson.D{
-		{Key: "status", Value: ImportApplied}, {Key: "applied_at", Value: now}, {Key: "progress_at", Value: now},
-	}}}); err != nil {
-		return fmt.Errorf("finish import: %w", err)
-	}
-	if _, err := s.importRows().DeleteMany(ctx, bson.D{{Key: "import_id", Value: im.ID}}); err != nil {
-		return fmt.Errorf("discard applied import rows: %w", err)
-	}
-	return nil
+	return importfile.Finish(ctx, s.imports(), s.importFiles(), im.ID)
 }
