@@ -342,5 +342,8 @@ func ensureRosterIndexes(ctx context.Context, db *mongo.Database, trail *audit.T
 	if err := roster.EnsureImportIndexes(ctx); err != nil {
 		return err
 	}
+	if err := books.EnsureImportIndexes(ctx); err != nil {
+		return err
+	}
 	return evidence.NewStore(db).EnsureIndexes(ctx)
 }

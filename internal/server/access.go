@@ -22,7 +22,7 @@ func (s *Server) capBody(c *gin.Context) {
 	if c.Request.Body != nil {
 		limit := int64(maxBodyBytes)
 		switch c.FullPath() {
-		case importUploadRoute:
+		case importUploadRoute, completionsUploadRoute:
 			limit = maxImportBytes + 64<<10 // the file and the multipart framing around it
 		case trainingUploadRoute, vettingUploadRoute, ownTrainingUploadRoute:
 			limit = s.evidenceMaxBytes() + 64<<10

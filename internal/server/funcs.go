@@ -96,6 +96,13 @@ var pageFuncs = template.FuncMap{
 	"ragName":  func(r string) string { return ragNames[r] },
 	"ragClass": func(r string) string { return ragClasses[r] },
 	"percent":  func(p float64) string { return strconv.FormatFloat(p, 'f', 1, 64) + "%" },
+	// count says how many of something: "1 person", "3 people".
+	"count": func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return strconv.Itoa(n) + " " + many
+	},
 }
 
 var stateNames = map[compliance.State]string{

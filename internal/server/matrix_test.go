@@ -81,9 +81,14 @@ var matrix = map[string]row{
 	"GET /partners/:partner/staff/import":          {probe: "/partners/:partner/staff/import", perTarget: true, dflt: same(403), by: signedIn(editReach(200))},
 	"POST /partners/:partner/staff/import":         {probe: "/partners/:partner/staff/import", perTarget: true, dflt: same(403), by: editReach(400)},
 	// An import ID that does not exist: a 404 for the owner too, never another partner's import.
-	"GET /partners/:partner/staff/imports/:importID":  {probe: "/partners/:partner/staff/imports/000000000000000000000000", perTarget: true, dflt: same(403), by: signedIn(editReach(404))},
-	"POST /partners/:partner/staff/imports/:importID": {probe: "/partners/:partner/staff/imports/000000000000000000000000", perTarget: true, dflt: same(403), by: editReach(404)},
-	"GET /roster-template.csv":                        {probe: "/roster-template.csv", dflt: same(403), by: signedIn(map[string]outcome{"officer@northgate.example": same(200), "officer@brightwell.example": same(200)})},
+	"GET /partners/:partner/staff/imports/:importID":     {probe: "/partners/:partner/staff/imports/000000000000000000000000", perTarget: true, dflt: same(403), by: signedIn(editReach(404))},
+	"POST /partners/:partner/staff/imports/:importID":    {probe: "/partners/:partner/staff/imports/000000000000000000000000", perTarget: true, dflt: same(403), by: editReach(404)},
+	"GET /training-completions-template.csv":             {probe: "/training-completions-template.csv", dflt: same(403), by: signedIn(map[string]outcome{"officer@northgate.example": same(200), "officer@brightwell.example": same(200)})},
+	"GET /partners/:partner/training/import":             {probe: "/partners/:partner/training/import", perTarget: true, dflt: same(403), by: signedIn(editReach(200))},
+	"POST /partners/:partner/training/import":            {probe: "/partners/:partner/training/import", perTarget: true, dflt: same(403), by: editReach(400)},
+	"GET /partners/:partner/training/imports/:importID":  {probe: "/partners/:partner/training/imports/000000000000000000000000", perTarget: true, dflt: same(403), by: signedIn(editReach(404))},
+	"POST /partners/:partner/training/imports/:importID": {probe: "/partners/:partner/training/imports/000000000000000000000000", perTarget: true, dflt: same(403), by: editReach(404)},
+	"GET /roster-template.csv":                           {probe: "/roster-template.csv", dflt: same(403), by: signedIn(map[string]outcome{"officer@northgate.example": same(200), "officer@brightwell.example": same(200)})},
 
 	"GET /partners/:partner/compliance": {probe: "/partners/:partner/compliance", perTarget: true, dflt: same(403), by: signedIn(partnerReach)},
 	// Empty forms: the officer's own partner answers with the form's errors.

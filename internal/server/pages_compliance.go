@@ -56,6 +56,7 @@ type compliancePage struct {
 	Expiring  [3][]personLine // within 30, 60 and 90 days
 	Attention []personLine    // rejected or missing evidence
 	Today     time.Time
+	CanEdit   bool
 }
 
 // partnerCompliance shows an organisation's compliance: overall and per
@@ -88,7 +89,7 @@ func (s *Server) partnerCompliance(c *gin.Context) {
 		return
 	}
 	today := calendar.Today(time.Now())
-	page := compliancePage{Partner: org, Today: today}
+	page := compliancePage{Partner: org, Today: today, CanEdit: principal(c).MayOn(access.EditStaff, org.ID)}
 	for _, ct := range contracts {
 		if ct.Status == partner.Terminated {
 			continue

@@ -22,6 +22,28 @@ import (
 // maxImportBytes is the largest roster file accepted: about 100,000 rows.
 const maxImportBytes = 20 << 20
 
+// readCSVUpload reads the CSV file uploaded in the "file" field, or says
+// what the person must do about it.
+func readCSVUpload(c *gin.Context) (raw []byte, fileName, problem string) {
+	fh, err := c.FormFile("file")
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return nil, "", "The file must be smaller than 20 MB"
+	case err != nil:
+		return nil, "", "Select a CSV file"
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return nil, "", "The selected file could not be read. Try again"
+	}
+	defer f.Close()
+	if raw, err = io.ReadAll(io.LimitReader(f, maxImportBytes+1)); err != nil {
+		return nil, "", "The selected file could not be read. Try again"
+	}
+	return raw, fh.Filename, ""
+}
+
 type importUploadPage struct {
 	Partner partner.Partner
 	Errors  []fieldError
@@ -44,25 +66,9 @@ func (s *Server) importUpload(c *gin.Context) {
 		page.Errors = []fieldError{{"file", msg}}
 		s.render(c, http.StatusBadRequest, "import-upload", "Error: Import staff from a CSV file", page)
 	}
-	fh, err := c.FormFile("file")
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			refuse("The file must be smaller than 20 MB")
-			return
-		}
-		refuse("Select a CSV file")
-		return
-	}
-	f, err := fh.Open()
-	if err != nil {
-		refuse("The selected file could not be read. Try again")
-		return
-	}
-	defer f.Close()
-	raw, err := io.ReadAll(io.LimitReader(f, maxImportBytes+1))
-	if err != nil {
-		refuse("The selected file could not be read. Try again")
+	raw, fileName, msg := readCSVUpload(c)
+	if msg != "" {
+		refuse(msg)
 		return
 	}
 	parsed, err := rostercsv.Parse(bytes.NewReader(raw), rostercsv.Options{MaxBytes: maxImportBytes, Today: time.Now().In(calendar.London)})
@@ -75,7 +81,7 @@ func (s *Server) importUpload(c *gin.Context) {
 		s.fail(c, "parse roster file", err)
 		return
 	}
-	im, err := s.staff.CheckImport(c.Request.Context(), principal(c).Scope, org.ID, fh.Filename, principal(c).Subject, raw, parsed)
+	im, err := s.staff.CheckImport(c.Request.Context(), principal(c).Scope, org.ID, fileName, principal(c).Subject, raw, parsed)
 	if err != nil {
 		s.fail(c, "check roster import", err)
 		return
