@@ -1,7 +1,8 @@
 // Package rostercsv reads, checks and writes the CSV files that partner
 // compliance officers export from their HR and training systems and upload
-// to the portal: rosters, and training completions of people on them. It only parses and validates (no store, no HTTP), so every rule and
-// every hostile file can be tested without a database or a server.
+// to the portal: rosters, and training completions of people on them. It
+// only parses and validates (no store, no HTTP), so every rule and every
+// hostile file can be tested without a database or a server.
 //
 // Uploaded files are untrusted: they may be huge, binary, saved in the wrong
 // encoding or crafted to run formulas when someone later opens an export in a

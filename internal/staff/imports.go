@@ -38,7 +38,9 @@ func (s *Store) importFiles() importfile.Files {
 
 // EnsureImportIndexes creates the index that reads a kept import file back
 // without a scan on real MongoDB.
-func (s *Store) EnsureImportIndexes(ctx context.Context) error { return s.importFiles().EnsureIndexes(ctx) }
+func (s *Store) EnsureImportIndexes(ctx context.Context) error {
+	return s.importFiles().EnsureIndexes(ctx)
+}
 
 // memberFromRow is the roster entry a file row describes.
 func memberFromRow(partnerID string, r rostercsv.Row) Member {
