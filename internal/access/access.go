@@ -184,14 +184,19 @@ func (s Scope) Filter(partnerField string, conds ...bson.E) bson.D {
 
 // ContractFilter limits a contracts query to the scope: to its partners and,
 // for contract managers, to their assigned contracts.
-func (s Scope) ContractFilter(conds ...bson.E) bson.D {
+func (s Scope) ContractFilter(conds ...bson.E) bson.D { return s.ContractFieldFilter("_id", conds...) }
+
+// ContractFieldFilter limits a query on records that belong to a contract,
+// named in contractField, to the scope: to its partners and, for contract
+// managers, to their assigned contracts.
+func (s Scope) ContractFieldFilter(contractField string, conds ...bson.E) bson.D {
 	f := s.Filter("partner_id")
 	if !s.all && s.contracts != nil {
 		in := make(bson.A, len(s.contracts))
 		for i, c := range s.contracts {
 			in[i] = c
 		}
-		f = append(f, bson.E{Key: "_id", Value: bson.D{{Key: "$in", Value: in}}})
+		f = append(f, bson.E{Key: contractField, Value: bson.D{{Key: "$in", Value: in}}})
 	}
 	return append(f, conds...)
 }
