@@ -1,0 +1,182 @@
+package incident
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/department/safeguarding-portal/internal/access"
+	"github.com/department/safeguarding-portal/internal/audit"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+var (
+	// ErrNotFound means no such incident within the caller's reach.
+	ErrNotFound = errors.New("incident not found")
+	// ErrConflict means the incident changed since it was read, or is not
+	// in a state that allows the change.
+	ErrConflict = errors.New("incident changed or not in a state that allows this")
+)
+
+// Store keeps incidents, every partner's in one collection: the department
+// reads across partners, and every query names the partner (or contract)
+// its caller may reach.
+type Store struct {
+	db    *mongo.Database
+	trail *audit.Trail
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// NewStore keeps incidents in db and records their changes in trail.
+func NewStore(db *mongo.Database, trail *audit.Trail) *Store {
+	s := &Store{db: db, trail: trail}
+	trail.Register(s.incidents())
+	return s
+}
+
+func (s *Store) incidents() *mongo.Collection { return s.db.Collection("incidents") }
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// EnsureIndexes creates what real MongoDB needs for incident reads: a
+// partner's list in update order (the API's cursor), references, and the
+// department's lists by status.
+func (s *Store) EnsureIndexes(ctx context.Context) error {
+	_, err := s.incidents().Indexes().CreateMany(ctx, []mongo.IndexModel{
+		{Keys: bson.D{{Key: "partner_id", Value: 1}, {Key: "updated_at", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("partner_updated")},
+		{Keys: bson.D{{Key: "reference", Value: 1}}, Options: options.Index().SetName("reference").SetUnique(true)},
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "notified_at", Value: 1}}, Options: options.Index().SetName("status_notified")},
+		{Keys: bson.D{{Key: "contract_id", Value: 1}, {Key: "notified_at", Value: 1}}, Options: options.Index().SetName("contract_notified")},
+	})
+	if err != nil {
+		return fmt.Errorf("create incident indexes: %w", err)
+	}
+	return nil
+}
+
+// referenceAlphabet leaves out letters read as digits (I, L, O) and U.
+const referenceAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// newReference is the reference people quote: short enough to read out on
+// a telephone call, random so it reveals nothing about volumes.
+func newReference(at time.Time) string {
+	var b [7]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	out := []byte(fmt.Sprintf("SI-%d-", at.Year()))
+	for _, c := range b {
+		out = append(out, referenceAlphabet[int(c)%len(referenceAlphabet)])
+	}
+	return string(out)
+}
+
+// Create stores a new incident with its audit event, giving it its ID and
+// reference. The caller has checked the notice and started its clocks.
+func (s *Store) Create(ctx context.Context, scope access.Scope, in *Incident, e audit.Event) error {
+	if !scope.IncludesContract(in.ContractID, in.PartnerID) {
+		return ErrNotFound
+	}
+	now := s.now()
+	in.ID = bson.NewObjectID()
+	in.Indicators = sortedIndicators(in.Indicators)
+	if in.Referrals == nil {
+		in.Referrals = []Referral{}
+	}
+	in.Status = Notified
+	in.Version = 1
+	in.CreatedAt, in.UpdatedAt, in.NotifiedAt = now, now, now
+	in.Updates = []Update{{ID: bson.NewObjectID(), At: now, By: in.NotifiedBy, Kind: KindNotified,
+		Text: "Notified the department through the " + map[string]string{"api": "API", "web": "portal"}[in.Source] + "."}}
+	e.PartnerID = in.PartnerID
+	e.Resource = "incident/" + in.ID.Hex()
+	for attempt := 0; ; attempt++ {
+		in.Reference = newReference(now)
+		_, err := s.trail.Insert(ctx, s.incidents(), in, e)
+		if err != nil && mongo.IsDuplicateKeyError(err) && attempt < 3 {
+			continue // another incident drew the same reference
+		}
+		if err != nil {
+			return fmt.Errorf("store incident: %w", err)
+		}
+		return nil
+	}
+}
+
+// Get returns an incident within the caller's reach.
+func (s *Store) Get(ctx context.Context, scope access.Scope, id string) (Incident, error) {
+	oid, err := bson.ObjectIDFromHex(id)
+	if err != nil {
+		return Incident{}, ErrNotFound
+	}
+	var in Incident
+	err = s.incidents().FindOne(ctx, scope.ContractFieldFilter("contract_id", bson.E{Key: "_id", Value: oid})).Decode(&in)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return Incident{}, ErrNotFound
+	}
+	if err != nil {
+		return Incident{}, fmt.Errorf("read incident: %w", err)
+	}
+	// The filter decides; this repeats it in case a filter is ever built wrong.
+	if !scope.IncludesContract(in.ContractID, in.PartnerID) {
+		return Incident{}, ErrNotFound
+	}
+	return in, nil
+}
+
+// Cursor is where a list continues: after the incident updated at UpdatedAt
+// with ID, in update order.
+type Cursor struct {
+	UpdatedAt time.Time
+	ID        bson.ObjectID
+}
+
+// Query selects incidents to list.
+type Query struct {
+	Status       string    // "" for any
+	UpdatedSince time.Time // zero for any
+	After        *Cursor
+	Limit        int
+}
+
+// List returns incidents within reach in update order (oldest change
+// first, so a partner system can follow changes with updated_since and a
+// cursor), and whether there are more.
+func (s *Store) List(ctx context.Context, scope access.Scope, q Query) ([]Incident, bool, error) {
+	var conds []bson.E
+	if q.Status != "" {
+		conds = append(conds, bson.E{Key: "status", Value: q.Status})
+	}
+	if !q.UpdatedSince.IsZero() {
+		conds = append(conds, bson.E{Key: "updated_at", Value: bson.D{{Key: "$gte", Value: q.UpdatedSince.UTC()}}})
+	}
+	if q.After != nil {
+		conds = append(conds, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: "updated_at", Value: bson.D{{Key: "$gt", Value: q.After.UpdatedAt.UTC()}}}},
+			bson.D{{Key: "updated_at", Value: q.After.UpdatedAt.UTC()}, {Key: "_id", Value: bson.D{{Key: "$gt", Value: q.After.ID}}}},
+		}})
+	}
+	limit := min(max(q.Limit, 1), 100)
+	opts := options.Find().SetSort(bson.D{{Key: "updated_at", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit + 1))
+	cur, err := s.incidents().Find(ctx, scope.ContractFieldFilter("contract_id", conds...), opts)
+	if err != nil {
+		return nil, false, fmt.Errorf("list incidents: %w", err)
+	}
+	var out []Incident
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, false, fmt.Errorf("list incidents: %w", err)
+	}
+	more := len(out) > limit
+	if more {
+		out = out[:limit]
+	}
+	return out, more, nil
+}

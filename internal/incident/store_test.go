@@ -1,0 +1,130 @@
+package incident_test
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/department/safeguarding-portal/internal/access"
+	"github.com/department/safeguarding-portal/internal/audit"
+	"github.com/department/safeguarding-portal/internal/incident"
+	"github.com/department/safeguarding-portal/internal/store/storetest"
+)
+
+func newStore(t *testing.T) *incident.Store {
+	t.Helper()
+	db := storetest.Database(t)
+	trail := audit.New(db)
+	if err := trail.EnsureIndexes(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s := incident.NewStore(db, trail)
+	if err := s.EnsureIndexes(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func create(t *testing.T, s *incident.Store, partnerID, contractID string) incident.Incident {
+	t.Helper()
+	in := incident.Incident{PartnerID: partnerID, Notice: validNotice(), Source: "api",
+		NotifiedBy: incident.Actor{Kind: "system", ID: "client-" + partnerID, Name: "Case system", Side: "partner"}}
+	in.ContractID = contractID
+	if err := s.Create(context.Background(), access.PartnerScope(partnerID), &in, audit.Event{Actor: audit.Actor{Kind: "client", Subject: "client-" + partnerID}, Action: "incident.create", Outcome: audit.Success}); err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+var referencePattern = regexp.MustCompile(`^SI-20\d\d-[0-9A-HJKMNP-TV-Z]{7}$`)
+
+func TestCreateAndReachOnlyWithinScope(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	in := create(t, s, "northgate", "NG-1")
+	if !referencePattern.MatchString(in.Reference) || in.Status != incident.Notified || in.Version != 1 || len(in.Updates) != 1 {
+		t.Fatalf("created %+v", in)
+	}
+	got, err := s.Get(ctx, access.PartnerScope("northgate"), in.ID.Hex())
+	if err != nil || got.Reference != in.Reference || got.WhatHappened != in.WhatHappened {
+		t.Fatalf("Get own: %+v %v", got, err)
+	}
+	if got.Indicators[0] != "mental_health" || got.Indicators[1] != "victim_of_assault" {
+		t.Errorf("indicators %v, want the strategy's order", got.Indicators)
+	}
+	for name, scope := range map[string]access.Scope{
+		"another partner":              access.PartnerScope("brightwell"),
+		"a manager of other contracts": access.ContractsScope(map[string]string{"NG-2": "northgate"}),
+		"nobody":                       {},
+	} {
+		if _, err := s.Get(ctx, scope, in.ID.Hex()); !errors.Is(err, incident.ErrNotFound) {
+			t.Errorf("%s: %v, want ErrNotFound", name, err)
+		}
+	}
+	for _, id := range []string{"", "nonsense", "000000000000000000000000"} {
+		if _, err := s.Get(ctx, access.Everything(), id); !errors.Is(err, incident.ErrNotFound) {
+			t.Errorf("Get(%q): %v", id, err)
+		}
+	}
+	if _, err := s.Get(ctx, access.ContractsScope(map[string]string{"NG-1": "northgate"}), in.ID.Hex()); err != nil {
+		t.Errorf("the contract's manager: %v", err)
+	}
+	other := incident.Incident{PartnerID: "northgate", Notice: validNotice()}
+	other.ContractID = "BW-1"
+	if err := s.Create(ctx, access.ContractsScope(map[string]string{"NG-1": "northgate"}), &other, audit.Event{Actor: audit.Actor{Kind: "person", Subject: "x"}, Action: "incident.create", Outcome: audit.Success}); !errors.Is(err, incident.ErrNotFound) {
+		t.Errorf("creating under a contract out of reach: %v", err)
+	}
+}
+
+func TestListInUpdateOrderWithCursor(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	clock := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	s.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
+	var ids []string
+	for range 7 {
+		ids = append(ids, create(t, s, "northgate", "NG-1").ID.Hex())
+	}
+	create(t, s, "brightwell", "BW-1")
+	scope := access.PartnerScope("northgate")
+	var seen []string
+	q := incident.Query{Limit: 3}
+	for page := 0; ; page++ {
+		got, more, err := s.List(ctx, scope, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range got {
+			if in.PartnerID != "northgate" {
+				t.Fatalf("listed another partner's incident")
+			}
+			seen = append(seen, in.ID.Hex())
+		}
+		if !more {
+			break
+		}
+		last := got[len(got)-1]
+		q.After = &incident.Cursor{UpdatedAt: last.UpdatedAt, ID: last.ID}
+		if page > 5 {
+			t.Fatal("the cursor does not advance")
+		}
+	}
+	if len(seen) != len(ids) {
+		t.Fatalf("listed %d, want %d", len(seen), len(ids))
+	}
+	for i := range ids {
+		if seen[i] != ids[i] {
+			t.Fatalf("order %v, want %v", seen, ids)
+		}
+	}
+	since, _, err := s.List(ctx, scope, incident.Query{UpdatedSince: time.Date(2026, 11, 23, 9, 0, 5, 0, time.UTC), Limit: 100})
+	if err != nil || len(since) != 3 {
+		t.Errorf("updated since the 5th: %d incidents, %v; want 3", len(since), err)
+	}
+	none, _, err := s.List(ctx, scope, incident.Query{Status: incident.Closed, Limit: 10})
+	if err != nil || len(none) != 0 {
+		t.Errorf("closed: %d, %v", len(none), err)
+	}
+}
