@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -174,6 +175,19 @@ func (s *Server) checkCSRF(c *gin.Context) {
 		c.Abort()
 		return
 	}
+	// Read the form here, where a failure can be told apart from a missing
+	// token: a body cut off at the size cap, or by the client, is not an
+	// attack, and the person should be told what to do.
+	if err := readForm(c); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.renderTooLarge(c)
+		} else {
+			s.renderError(c, http.StatusBadRequest)
+		}
+		c.Abort()
+		return
+	}
 	sess := session(c)
 	if sess == nil || subtle.ConstantTimeCompare([]byte(c.PostForm("csrf_token")), []byte(sess.CSRFToken)) != 1 {
 		s.renderError(c, http.StatusForbidden)
@@ -181,6 +195,35 @@ func (s *Server) checkCSRF(c *gin.Context) {
 		return
 	}
 	c.Next()
+}
+
+// readForm parses the request's form, multipart or not.
+func readForm(c *gin.Context) error {
+	if strings.HasPrefix(c.ContentType(), "multipart/form-data") {
+		return c.Request.ParseMultipartForm(multipartMemory)
+	}
+	return c.Request.ParseForm()
+}
+
+// multipartMemory is how much of an upload is held in memory; the rest goes
+// to a temporary file until the request ends.
+const multipartMemory = 32 << 20
+
+// renderTooLarge says how large a file may be, on the page the too-large
+// form was sent to.
+func (s *Server) renderTooLarge(c *gin.Context) {
+	e := errorPages[http.StatusRequestEntityTooLarge]
+	switch c.FullPath() {
+	case importUploadRoute, completionsUploadRoute:
+		e.Body = "The selected file must be smaller than 20 MB. Go back and choose a smaller file, or split it into several files."
+	case trainingUploadRoute, vettingUploadRoute, ownTrainingUploadRoute:
+		e.Body = fmt.Sprintf("The selected file must be smaller than %d MB. Go back and choose a smaller file: "+
+			"a scan at a lower resolution, or a PDF saved at a smaller size.", s.evidenceMaxBytes()>>20)
+	}
+	e.Status = http.StatusRequestEntityTooLarge
+	e.RequestID = c.GetString(ctxRequestID)
+	c.Header("Cache-Control", "no-store")
+	s.render(c, e.Status, "error", e.Heading, e)
 }
 
 // requireSignIn sends people without a session to the start page.
