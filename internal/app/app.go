@@ -318,6 +318,19 @@ func Rebuild(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io
 	}
 	log.Info("assessments rebuilt", "people", n, "took", time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(stdout, "evaluated %d people again\n", n)
+	ps, err := upkeep.Partners.List(ctx, access.Everything())
+	if err != nil {
+		return err
+	}
+	requeued := 0
+	for _, p := range ps {
+		k, err := upkeep.Requeue(ctx, p.ID)
+		requeued += k
+		if err != nil {
+			return fmt.Errorf("requeue %s: %w", p.ID, err)
+		}
+	}
+	fmt.Fprintf(stdout, "put %d unverified records back in the verification queue\n", requeued)
 	return nil
 }
 

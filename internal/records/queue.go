@@ -42,7 +42,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 
 // Enqueue puts a new record in the department's queue. A record whose entry
 // was lost (the process stopped between the two writes) is put back by
-// RebuildQueue.
+// Upkeep.Requeue, which `portal rebuild` runs.
 func (s *Store) Enqueue(ctx context.Context, w Waiting) error {
 	_, err := s.queue().ReplaceOne(ctx, bson.D{{Key: "_id", Value: w.RecordID}}, w, options.Replace().SetUpsert(true))
 	if err != nil {

@@ -198,3 +198,45 @@ func TestRecordBooksStayWithTheirPartner(t *testing.T) {
 		t.Errorf("deciding an unknown record: %v", err)
 	}
 }
+
+// A record whose queue entry was lost is put back, once; decided records
+// and entries already queued are left alone.
+func TestRequeuePutsBackLostEntries(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	var ids []bson.ObjectID
+	for _, module := range []string{"vulnerability_awareness", "diversity_inclusion", "face_behind_the_case"} {
+		tr, err := f.records.AddTraining(ctx, f.scope, "north", f.member.ID, records.Training{Module: module, Completed: f.today, Provider: "P"}, officer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, tr.ID)
+	}
+	// The first was queued and is still waiting; the second was queued and
+	// decided; the third's entry was lost.
+	for _, id := range ids[:2] {
+		if err := f.records.Enqueue(ctx, records.Waiting{RecordID: id, PartnerID: "north", StaffID: f.member.ID, Kind: "training", Submitted: f.today}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.records.Decide(ctx, f.scope, "north", f.member.ID, ids[1], records.Decision{Status: records.Verified, By: "M"}, officer); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.records.Dequeue(ctx, ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	n, err := f.upkeep.Requeue(ctx, "north")
+	if err != nil || n != 1 {
+		t.Fatalf("Requeue put back %d (%v), want 1", n, err)
+	}
+	w, err := f.records.WaitingRecord(ctx, f.scope, ids[2])
+	if err != nil || w.StaffName != "Ada Stone" || w.What != "face_behind_the_case" {
+		t.Errorf("requeued entry %+v, %v", w, err)
+	}
+	if _, err := f.records.WaitingRecord(ctx, f.scope, ids[1]); err == nil {
+		t.Error("a verified record was queued again")
+	}
+	if n, err := f.upkeep.Requeue(ctx, "north"); err != nil || n != 0 {
+		t.Errorf("a second Requeue put back %d (%v), want 0", n, err)
+	}
+}

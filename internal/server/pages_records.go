@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -143,11 +144,11 @@ func (s *Server) trainingForm(c *gin.Context, target recordTarget) {
 		return
 	}
 	t.RecordedBy = displayName(c)
-	ok := s.addRecord(c, target, file, func(ev *evidence.File) (bson.ObjectID, string, error) {
+	ok := s.addRecord(c, target, file, func(ctx context.Context, ev *evidence.File) (bson.ObjectID, string, error) {
 		if ev != nil {
 			t.Evidence, t.EvidenceName = &ev.ID, ev.Name
 		}
-		added, err := s.records.AddTraining(c.Request.Context(), access.PartnerScope(target.Partner.ID), target.Partner.ID, target.Member.ID, t,
+		added, err := s.records.AddTraining(ctx, access.PartnerScope(target.Partner.ID), target.Partner.ID, target.Member.ID, t,
 			event(c, "training.create", "", target.Partner.ID, audit.Success))
 		return added.ID, t.Module, err
 	}, "training")
@@ -197,8 +198,12 @@ func (s *Server) readEvidence(c *gin.Context, field string, othersWrong bool) (*
 // addRecord stores the evidence file (if any), then the record through add,
 // then queues it for verification and brings the person's assessment up to
 // date. A record that fails takes its file with it: nothing is left half-made.
-func (s *Server) addRecord(c *gin.Context, target recordTarget, file *evidence.Checked, add func(*evidence.File) (bson.ObjectID, string, error), kind string) bool {
-	ctx := c.Request.Context()
+func (s *Server) addRecord(c *gin.Context, target recordTarget, file *evidence.Checked, add func(context.Context, *evidence.File) (bson.ObjectID, string, error), kind string) bool {
+	// Once started, the steps run to the end even if the person's browser
+	// goes away: stopping between them would leave a file without its
+	// record, or a record no verifier is ever shown.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 30*time.Second)
+	defer cancel()
 	partnerID := target.Partner.ID
 	var stored *evidence.File
 	if file != nil {
@@ -209,7 +214,7 @@ func (s *Server) addRecord(c *gin.Context, target recordTarget, file *evidence.C
 		}
 		stored = &f
 	}
-	recordID, what, err := add(stored)
+	recordID, what, err := add(ctx, stored)
 	if err = s.stored(c, err); err != nil {
 		if stored != nil {
 			if derr := s.evidence.Remove(ctx, partnerID, stored.ID.Hex()); derr != nil {
@@ -363,11 +368,11 @@ func (s *Server) newVetting(c *gin.Context) {
 		return
 	}
 	v.RecordedBy = displayName(c)
-	ok = s.addRecord(c, target, file, func(ev *evidence.File) (bson.ObjectID, string, error) {
+	ok = s.addRecord(c, target, file, func(ctx context.Context, ev *evidence.File) (bson.ObjectID, string, error) {
 		if ev != nil {
 			v.Evidence, v.EvidenceName = &ev.ID, ev.Name
 		}
-		added, err := s.records.AddVetting(c.Request.Context(), access.PartnerScope(target.Partner.ID), target.Partner.ID, target.Member.ID, v,
+		added, err := s.records.AddVetting(ctx, access.PartnerScope(target.Partner.ID), target.Partner.ID, target.Member.ID, v,
 			event(c, "vetting.create", "", target.Partner.ID, audit.Success))
 		return added.ID, v.Type, err
 	}, "vetting")
