@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"github.com/department/safeguarding-portal/internal/evidence"
+	"github.com/department/safeguarding-portal/internal/idempotency"
+	"github.com/department/safeguarding-portal/internal/incident"
 	"github.com/department/safeguarding-portal/internal/records"
 	"io"
 	"log/slog"
@@ -84,9 +86,11 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 			"base_url", cfg.BaseURL, "embedded_store", cfg.EmbeddedStore(), "dev_identity_provider", cfg.DevelopmentIdP())
 	}
 	a = &App{Config: cfg, log: log, listener: ln}
+	// A failed start returns a nil App: close what this one opened.
+	opened := a
 	defer func() {
 		if err != nil {
-			a.close()
+			opened.close()
 		}
 	}()
 	uri := cfg.MongoURI
@@ -134,6 +138,12 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 		return nil, err
 	}
 	deps := server.Deps{Config: cfg, Log: log, Store: a.Store, SessionKey: key, Assets: assets, Trail: trail, Requirements: catalogue}
+	if deps.IncidentRules, err = cfg.IncidentRules(); err != nil {
+		return nil, err
+	}
+	if deps.BankHolidays, err = cfg.BankHolidays(); err != nil {
+		return nil, err
+	}
 	if err := auth.NewSessions(a.Store.DB, key, cfg.SessionIdleTimeout, cfg.SessionAbsoluteTimeout).EnsureIndexes(ctx); err != nil {
 		return nil, err
 	}
@@ -353,6 +363,12 @@ func ensureRosterIndexes(ctx context.Context, db *mongo.Database, trail *audit.T
 		return err
 	}
 	if err := roster.EnsureImportIndexes(ctx); err != nil {
+		return err
+	}
+	if err := incident.NewStore(db, trail).EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	if err := idempotency.New(db).EnsureIndexes(ctx); err != nil {
 		return err
 	}
 	if err := books.EnsureImportIndexes(ctx); err != nil {

@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/department/safeguarding-portal/internal/deadline"
+	"github.com/department/safeguarding-portal/internal/incident"
 	"github.com/department/safeguarding-portal/internal/requirements"
 	"io"
 	"net"
@@ -61,6 +63,13 @@ type Config struct {
 	// contract starts with (see config/requirements.yaml). Empty uses the copy
 	// built into the binary, identical to config/requirements.yaml.
 	RequirementsFile string `yaml:"requirements_file"`
+
+	// IncidentRulesFile is the serious incident categories and their
+	// notification deadlines (see config/incidents.yaml); BankHolidaysFile
+	// the England and Wales bank holidays that working-day deadlines skip
+	// (see config/bank-holidays.yaml). Empty uses the built-in copies.
+	IncidentRulesFile string `yaml:"incident_rules_file"`
+	BankHolidaysFile  string `yaml:"bank_holidays_file"`
 
 	// Evidence bounds uploaded evidence files and how long verified vetting
 	// evidence is kept.
@@ -175,6 +184,8 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	set("PORTAL_SESSION_SECRET", &c.SessionSecret)
 	set("PORTAL_LOG_LEVEL", &c.LogLevel)
 	set("PORTAL_REQUIREMENTS_FILE", &c.RequirementsFile)
+	set("PORTAL_INCIDENT_RULES_FILE", &c.IncidentRulesFile)
+	set("PORTAL_BANK_HOLIDAYS_FILE", &c.BankHolidaysFile)
 	if v := getenv("PORTAL_SEED_DEMO_DATA"); v != "" {
 		b, ok := parseBool(v)
 		if !ok {
@@ -326,6 +337,12 @@ func (c *Config) Validate() error {
 		return &Error{"PORTAL_ENV", fmt.Sprintf("must be %q or %q (got %q)", Development, Production, c.Env)}
 	}
 	if _, err := c.Requirements(); err != nil {
+		return err
+	}
+	if _, err := c.IncidentRules(); err != nil {
+		return err
+	}
+	if _, err := c.BankHolidays(); err != nil {
 		return err
 	}
 	if c.Evidence.MaxMB < 1 || c.Evidence.MaxMB > 50 {
@@ -492,4 +509,30 @@ func (c *Config) Requirements() (*requirements.Catalogue, error) {
 		return nil, &Error{"PORTAL_REQUIREMENTS_FILE", err.Error()}
 	}
 	return cat, nil
+}
+
+// IncidentRules are the incident categories and deadlines: IncidentRulesFile
+// if set, or the built-in copy.
+func (c *Config) IncidentRules() (*incident.Rules, error) {
+	if c.IncidentRulesFile == "" {
+		return incident.DefaultRules(), nil
+	}
+	r, err := incident.LoadRules(c.IncidentRulesFile)
+	if err != nil {
+		return nil, &Error{"PORTAL_INCIDENT_RULES_FILE", err.Error()}
+	}
+	return r, nil
+}
+
+// BankHolidays is the calendar working-day deadlines count on:
+// BankHolidaysFile if set, or the built-in copy.
+func (c *Config) BankHolidays() (*deadline.Calendar, error) {
+	if c.BankHolidaysFile == "" {
+		return deadline.Default(), nil
+	}
+	cal, err := deadline.Load(c.BankHolidaysFile)
+	if err != nil {
+		return nil, &Error{"PORTAL_BANK_HOLIDAYS_FILE", err.Error()}
+	}
+	return cal, nil
 }

@@ -198,3 +198,41 @@ func TestRequirementsFileIsLoadedOrRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestIncidentRulesAndBankHolidaysFiles(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"rules.yaml":    "standard_deadline: {hours: 48}\ncritical_deadline: {hours: 2}\ncategories: [{id: other, name: Other}]\n",
+		"badrules.yaml": "standard_deadline: {hours: 48, working_days: 2}\n",
+		"holidays.yaml": "covers: {from: 2026-01-01, to: 2026-12-31}\nholidays:\n  - {date: 2026-12-25, name: Christmas Day}\n",
+		"badhols.yaml":  "covers: {from: 2026-01-01, to: 2026-12-31}\nholidays:\n  - {date: 2026-12-26, name: Saturday}\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := Load("", env(map[string]string{
+		"PORTAL_INCIDENT_RULES_FILE": filepath.Join(dir, "rules.yaml"),
+		"PORTAL_BANK_HOLIDAYS_FILE":  filepath.Join(dir, "holidays.yaml"),
+	}))
+	if err != nil {
+		t.Fatalf("Load with valid files: %v", err)
+	}
+	rules, err := c.IncidentRules()
+	if err != nil || rules.StandardDeadline.Hours != 48 {
+		t.Errorf("the configured rules were not used: %+v %v", rules, err)
+	}
+	cal, err := c.BankHolidays()
+	if err != nil || len(cal.Holidays()) != 1 {
+		t.Errorf("the configured calendar was not used: %v", err)
+	}
+	for setting, file := range map[string]string{
+		"PORTAL_INCIDENT_RULES_FILE": "badrules.yaml",
+		"PORTAL_BANK_HOLIDAYS_FILE":  "badhols.yaml",
+	} {
+		_, err := Load("", env(map[string]string{setting: filepath.Join(dir, file)}))
+		if err == nil || !strings.Contains(err.Error(), setting) {
+			t.Errorf("%s: err = %v, want one naming %s", file, err, setting)
+		}
+	}
+}

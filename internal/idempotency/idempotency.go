@@ -69,15 +69,31 @@ func (k *Keys) now() time.Time {
 	return time.Now().UTC()
 }
 
-// EnsureIndexes lets real MongoDB expire old keys.
+// EnsureIndexes lets real MongoDB expire old keys by itself. The embedded
+// store has no expiring indexes; there Expire does the work.
 func (k *Keys) EnsureIndexes(ctx context.Context) error {
 	_, err := k.coll.Indexes().CreateOne(ctx, mongo.IndexModel{
 		Keys: bson.D{{Key: "expires_at", Value: 1}}, Options: options.Index().SetName("expires").SetExpireAfterSeconds(0),
 	})
+	var ce mongo.CommandError
+	if errors.As(err, &ce) && ce.Name == "NotImplemented" {
+		_, err = k.coll.Indexes().CreateOne(ctx, mongo.IndexModel{
+			Keys: bson.D{{Key: "expires_at", Value: 1}}, Options: options.Index().SetName("expires"),
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("create idempotency key index: %w", err)
 	}
 	return nil
+}
+
+// Expire deletes keys past their day. Safe on any number of replicas.
+func (k *Keys) Expire(ctx context.Context) (int64, error) {
+	res, err := k.coll.DeleteMany(ctx, bson.D{{Key: "expires_at", Value: bson.D{{Key: "$lt", Value: k.now()}}}})
+	if err != nil {
+		return 0, fmt.Errorf("expire idempotency keys: %w", err)
+	}
+	return res.DeletedCount, nil
 }
 
 // Hash is the fingerprint of a request: its method, path and body.

@@ -108,3 +108,27 @@ func TestConcurrentBeginsClaimOnce(t *testing.T) {
 		t.Errorf("%d claims and %d in progress, want 1 and 31", claims, inProgress)
 	}
 }
+
+func TestExpire(t *testing.T) {
+	ctx := context.Background()
+	keys := idempotency.New(storetest.Database(t))
+	if err := keys.EnsureIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	keys.Now = func() time.Time { return now }
+	if _, _, err := keys.Begin(ctx, "p", "old-key", "h"); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(keys.Keep - time.Minute)
+	if n, err := keys.Expire(ctx); err != nil || n != 0 {
+		t.Fatalf("before its day: expired %d (%v)", n, err)
+	}
+	now = now.Add(2 * time.Minute)
+	if n, err := keys.Expire(ctx); err != nil || n != 1 {
+		t.Fatalf("after its day: expired %d (%v), want 1", n, err)
+	}
+	if c, _, err := keys.Begin(ctx, "p", "old-key", "another"); err != nil || c == nil {
+		t.Errorf("an expired key is free again: %v", err)
+	}
+}

@@ -49,6 +49,14 @@ var matrix = map[string]row{
 
 	"GET /api/v1/contracts": {probe: "/api/v1/contracts", dflt: same(401), by: map[string]outcome{
 		"northgate-system": same(200), "brightwell-system": same(200)}},
+	"GET /api/v1/openapi.json": {probe: "/api/v1/openapi.json", dflt: same(200)},
+	// The probe sends a form without an Idempotency-Key: refused before anything else is read.
+	"POST /api/v1/incidents": {probe: "/api/v1/incidents", dflt: same(401), by: map[string]outcome{
+		"northgate-system": same(400), "brightwell-system": same(400)}},
+	"GET /api/v1/incidents": {probe: "/api/v1/incidents", dflt: same(401), by: map[string]outcome{
+		"northgate-system": same(200), "brightwell-system": same(200)}},
+	"GET /api/v1/incidents/:id": {probe: "/api/v1/incidents/:incident", perTarget: true, dflt: same(401), by: map[string]outcome{
+		"northgate-system": {200, 404}, "brightwell-system": {404, 200}}},
 
 	"GET /": {probe: "/", dflt: same(303), by: map[string]outcome{ // signed-in people go to their home page
 		"anonymous": same(200), "northgate-system": same(200), "brightwell-system": same(200)}},
@@ -231,6 +239,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 	for _, caller := range callers {
 		sessions[caller] = signIn(caller)
 	}
+	// An incident of each partner, notified by its own system.
+	incidentIDs := map[string]string{}
+	for _, partner := range []string{northgate, brightwell} {
+		api := apiClient{t, p.URL, sessions[partner+"-system"].bearer}
+		resp, body := api.do(http.MethodPost, "/api/v1/incidents", newKey(), notice(t, map[string]any{"contract_id": demoContracts[partner]}))
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("notify a %s incident: %d %s", partner, resp.StatusCode, body)
+		}
+		incidentIDs[partner] = strings.TrimPrefix(resp.Header.Get("Location"), "/api/v1/incidents/")
+	}
 	// A session of someone at each partner, for the lead to end.
 	sessionRef := func(partner string) string {
 		user := map[string]string{northgate: "staff@northgate.example", brightwell: "officer@brightwell.example"}[partner]
@@ -262,7 +280,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 			for ti, target := range targets {
 				path := strings.NewReplacer(":partner", target, ":staffID", staffIDs[target], ":contract", demoContracts[target],
-					":version", p.App.Server.AssetVersion()).Replace(r.probe)
+					":incident", incidentIDs[target], ":version", p.App.Server.AssetVersion()).Replace(r.probe)
 				if strings.Contains(path, ":ref") {
 					path = strings.Replace(path, ":ref", sessionRef(target), 1)
 				}

@@ -31,8 +31,12 @@ func (s *Server) routes() error {
 	}
 
 	// The API: bearer tokens, never cookies, so no CSRF; errors as problem+json.
+	r.GET("/api/v1/openapi.json", apiOpenAPI)
 	api := r.Group("/api/v1", noStore, s.apiAuth)
 	api.GET("/contracts", s.apiAllow(access.ViewContracts, "incidents:read"), s.apiContracts)
+	api.POST("/incidents", s.apiAllow(access.CreateIncident, "incidents:write"), s.apiNotify)
+	api.GET("/incidents", s.apiAllow(access.ViewIncidents, "incidents:read"), s.apiListIncidents)
+	api.GET("/incidents/:id", s.apiAllow(access.ViewIncidents, "incidents:read"), s.apiGetIncident)
 
 	pages := r.Group("/", s.pageChecks()...)
 	pages.GET("/", s.start)

@@ -8,7 +8,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/department/safeguarding-portal/internal/deadline"
 	"github.com/department/safeguarding-portal/internal/evidence"
+	"github.com/department/safeguarding-portal/internal/idempotency"
+	"github.com/department/safeguarding-portal/internal/incident"
 	"github.com/department/safeguarding-portal/internal/records"
 	"github.com/department/safeguarding-portal/internal/requirements"
 	"log/slog"
@@ -46,11 +49,17 @@ type Server struct {
 	records      *records.Store
 	evidence     *evidence.Store
 	upkeep       *records.Upkeep
-	apiVerifier  *apiauth.Verifier
-	signInLimit  *ratelimit.Limiter
-	apiLimit     *ratelimit.Limiter
-	metrics      *metrics
-	engine       *gin.Engine
+	incidents    *incident.Store
+	idempotency  *idempotency.Keys
+	// incidentRules and bankHolidays set notification deadlines.
+	incidentRules *incident.Rules
+	bankHolidays  *deadline.Calendar
+	apiSchemas    *apiSchemas
+	apiVerifier   *apiauth.Verifier
+	signInLimit   *ratelimit.Limiter
+	apiLimit      *ratelimit.Limiter
+	metrics       *metrics
+	engine        *gin.Engine
 	// formAction is the CSP form-action source list, fixed at start.
 	formAction string
 	// background tracks work that outlives its request, such as applying an
@@ -87,6 +96,10 @@ type Deps struct {
 	// Requirements are the staff categories, training and vetting contracts
 	// start with; nil means the built-in default.
 	Requirements *requirements.Catalogue
+	// IncidentRules and BankHolidays set incident notification deadlines;
+	// nil means the built-in defaults.
+	IncidentRules *incident.Rules
+	BankHolidays  *deadline.Calendar
 }
 
 // New builds the server and its route table.
@@ -125,6 +138,13 @@ func New(d Deps) (*Server, error) {
 	s.records = records.NewStore(d.Store.DB, d.Trail)
 	s.evidence = evidence.NewStore(d.Store.DB)
 	s.upkeep = &records.Upkeep{Records: s.records, Staff: s.staff, Partners: s.partners, Catalogue: s.requirements}
+	s.incidents = incident.NewStore(d.Store.DB, d.Trail)
+	s.idempotency = idempotency.New(d.Store.DB)
+	s.incidentRules = cmp.Or(d.IncidentRules, incident.DefaultRules())
+	s.bankHolidays = cmp.Or(d.BankHolidays, deadline.Default())
+	if s.apiSchemas, err = compileAPISchemas(); err != nil {
+		return nil, err
+	}
 	s.formAction = formAction(s.cfg.BaseURL, s.providers)
 	s.backgroundCtx, s.stopBackground = context.WithCancel(context.Background())
 	if err := s.routes(); err != nil {
@@ -198,6 +218,9 @@ func (s *Server) upkeepLoop() {
 			s.log.Error("expired evidence not deleted", "err", err)
 		} else if n > 0 {
 			s.log.Info("expired evidence deleted", "files", n)
+		}
+		if _, err := s.idempotency.Expire(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("expired idempotency keys not deleted", "err", err)
 		}
 		select {
 		case <-ctx.Done():

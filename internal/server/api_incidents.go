@@ -1,0 +1,463 @@
+package server
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/department/safeguarding-portal/internal/audit"
+	"github.com/department/safeguarding-portal/internal/deadline"
+	"github.com/department/safeguarding-portal/internal/idempotency"
+	"github.com/department/safeguarding-portal/internal/incident"
+	"github.com/department/safeguarding-portal/internal/partner"
+	"github.com/gin-gonic/gin"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+// OpenAPI is the partner API's contract, served at /api/v1/openapi.json.
+// Requests are checked against its schemas, so the document cannot drift
+// from what the API accepts.
+//
+//go:embed openapi.json
+var OpenAPI []byte
+
+// apiSchemas are the request schemas compiled from the OpenAPI document.
+type apiSchemas struct {
+	notice *jsonschema.Schema
+}
+
+func compileAPISchemas() (*apiSchemas, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(OpenAPI))
+	if err != nil {
+		return nil, fmt.Errorf("read OpenAPI document: %w", err)
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.AssertFormat()
+	if err := c.AddResource("openapi.json", doc); err != nil {
+		return nil, fmt.Errorf("load OpenAPI document: %w", err)
+	}
+	notice, err := c.Compile("openapi.json#/components/schemas/Notice")
+	if err != nil {
+		return nil, fmt.Errorf("compile Notice schema: %w", err)
+	}
+	return &apiSchemas{notice: notice}, nil
+}
+
+// apiFieldProblem is a problem document listing field errors.
+type apiFieldProblem struct {
+	problem
+	Errors []incident.FieldError `json:"errors,omitempty"`
+}
+
+func writeFieldProblem(c *gin.Context, errs []incident.FieldError) {
+	c.Header("Cache-Control", "no-store")
+	c.Header("Content-Type", "application/problem+json")
+	c.AbortWithStatusJSON(http.StatusUnprocessableEntity, apiFieldProblem{
+		problem: problem{Type: "about:blank", Title: "The request has invalid fields", Status: http.StatusUnprocessableEntity,
+			Detail: "Correct the fields listed in errors and send the request again.", Instance: c.Request.URL.Path, RequestID: c.GetString(ctxRequestID)},
+		Errors: errs,
+	})
+}
+
+var schemaPrinter = message.NewPrinter(language.English)
+
+// schemaErrors turns a schema validation failure into field errors, one per
+// failing value, located by JSON pointer into the request body.
+func schemaErrors(err error) []incident.FieldError {
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return []incident.FieldError{{Pointer: "", Detail: "The body does not match the API's schema"}}
+	}
+	var out []incident.FieldError
+	var walk func(*jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) > 0 {
+			for _, cause := range e.Causes {
+				walk(cause)
+			}
+			return
+		}
+		pointer := pointerOf(e.InstanceLocation)
+		switch k := e.ErrorKind.(type) {
+		case *kind.AdditionalProperties:
+			for _, p := range k.Properties {
+				out = append(out, incident.FieldError{Pointer: pointer + "/" + escapePointer(p), Detail: "This field is not part of the API"})
+			}
+			return
+		case *kind.Required:
+			for _, p := range k.Missing {
+				out = append(out, incident.FieldError{Pointer: pointer + "/" + escapePointer(p), Detail: "This field is required"})
+			}
+			return
+		}
+		out = append(out, incident.FieldError{Pointer: pointer, Detail: e.ErrorKind.LocalizedString(schemaPrinter)})
+	}
+	walk(ve)
+	slices.SortStableFunc(out, func(a, b incident.FieldError) int { return strings.Compare(a.Pointer, b.Pointer) })
+	return slices.CompactFunc(out, func(a, b incident.FieldError) bool { return a == b })
+}
+
+func pointerOf(tokens []string) string {
+	var b strings.Builder
+	for _, t := range tokens {
+		b.WriteString("/" + escapePointer(t))
+	}
+	return b.String()
+}
+
+func escapePointer(t string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1")
+}
+
+var idempotencyKeyPattern = regexp.MustCompile(`^[\x21-\x7e]{8,255}$`)
+
+// apiNotify notifies the department of a serious incident from a partner's
+// system. See openapi.json for the contract.
+func (s *Server) apiNotify(c *gin.Context) {
+	key := c.GetHeader("Idempotency-Key")
+	if !idempotencyKeyPattern.MatchString(key) {
+		writeProblem(c, http.StatusBadRequest, "Send an Idempotency-Key header: 8 to 255 visible ASCII characters, unique to this incident, such as a UUID.")
+		return
+	}
+	if mt := c.ContentType(); mt != "application/json" {
+		writeProblem(c, http.StatusUnsupportedMediaType, "Send the incident as application/json.")
+		return
+	}
+	body, err := io.ReadAll(c.Request.Body)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		writeProblem(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("The body must be at most %d bytes.", tooBig.Limit))
+		return
+	}
+	if err != nil {
+		writeProblem(c, http.StatusBadRequest, "The body could not be read.")
+		return
+	}
+	p := principal(c)
+	ctx := c.Request.Context()
+	claim, replay, err := s.idempotency.Begin(ctx, p.Org, key, idempotency.Hash(c.Request.Method, c.Request.URL.Path, body))
+	switch {
+	case errors.Is(err, idempotency.ErrMismatch):
+		writeProblem(c, http.StatusUnprocessableEntity, "This Idempotency-Key was used with a different request. Use a new key for a new incident.")
+		return
+	case errors.Is(err, idempotency.ErrInProgress):
+		c.Header("Retry-After", "1")
+		writeProblem(c, http.StatusConflict, "The first request with this Idempotency-Key is still being processed. Retry shortly.")
+		return
+	case err != nil:
+		s.apiFail(c, "claim idempotency key", err)
+		return
+	case replay != nil:
+		c.Header("Idempotent-Replayed", "true")
+		if replay.Location != "" {
+			c.Header("Location", replay.Location)
+		}
+		c.Header("Cache-Control", "no-store")
+		ct := "application/json"
+		if replay.Status >= 400 {
+			ct = "application/problem+json"
+		}
+		c.Data(replay.Status, ct, replay.Body)
+		return
+	}
+	status, location, out, err := s.notify(c, claim, body)
+	if err != nil {
+		// Nothing was created: let a retry start afresh.
+		if rerr := s.idempotency.Release(ctx, claim); rerr != nil {
+			s.log.Error("release idempotency key", "err", rerr, "request_id", c.GetString(ctxRequestID))
+		}
+		s.apiFail(c, "notify incident", err)
+		return
+	}
+	if err := s.idempotency.Finish(ctx, claim, idempotency.Response{Status: status, Location: location, Body: out}); err != nil {
+		// The incident is stored; a retry after the lease finds it by the claimed ID.
+		s.log.Error("store idempotent response", "err", err, "request_id", c.GetString(ctxRequestID))
+	}
+	if location != "" {
+		c.Header("Location", location)
+	}
+	c.Header("Cache-Control", "no-store")
+	ct := "application/json"
+	if status >= 400 {
+		ct = "application/problem+json"
+	}
+	c.Data(status, ct, out)
+}
+
+// notify checks and stores a notice, returning the response to send (and
+// keep for retries). An error means nothing was stored.
+func (s *Server) notify(c *gin.Context, claim *idempotency.Claim, body []byte) (int, string, []byte, error) {
+	ctx := c.Request.Context()
+	p := principal(c)
+	if claim.TakenOver {
+		// The first request's process stopped: it may have stored the incident.
+		if in, err := s.incidents.Get(ctx, p.Scope, claim.ResourceID.Hex()); err == nil {
+			return s.created(c, in)
+		}
+	}
+	problemBody := func(status int, detail string, errs []incident.FieldError) (int, string, []byte, error) {
+		title := problemTitles[status]
+		if status == http.StatusUnprocessableEntity {
+			title = "The request has invalid fields"
+		}
+		out, err := json.Marshal(apiFieldProblem{problem: problem{Type: "about:blank", Title: title, Status: status, Detail: detail,
+			Instance: c.Request.URL.Path, RequestID: c.GetString(ctxRequestID)}, Errors: errs})
+		return status, "", out, err
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		return problemBody(http.StatusBadRequest, "The body is not valid JSON.", nil)
+	}
+	if err := s.apiSchemas.notice.Validate(doc); err != nil {
+		return problemBody(http.StatusUnprocessableEntity, "Correct the fields listed in errors and send the request again.", schemaErrors(err))
+	}
+	var n incident.Notice
+	if err := json.Unmarshal(body, &n); err != nil {
+		return problemBody(http.StatusUnprocessableEntity, "Correct the fields listed in errors and send the request again.",
+			[]incident.FieldError{{Pointer: "", Detail: "The body could not be read as an incident: " + err.Error()}})
+	}
+	ct, contractOK := s.notifiableContract(c, n.ContractID)
+	now := time.Now()
+	if errs := n.Check(s.incidentRules, contractOK, now); len(errs) > 0 {
+		return problemBody(http.StatusUnprocessableEntity, "Correct the fields listed in errors and send the request again.", errs)
+	}
+	by := incident.Actor{Kind: "system", ID: p.Subject, Name: "System " + p.Subject, Side: "partner"}
+	clocks, critical, err := s.incidentRules.Clocks(s.bankHolidays, n, ct.ServiceLine, now, by.Name)
+	if errors.Is(err, deadline.ErrBeyondCalendar) {
+		return problemBody(http.StatusUnprocessableEntity, "Correct the fields listed in errors and send the request again.",
+			[]incident.FieldError{{Pointer: "/aware_at", Detail: "The deadline for this date cannot be worked out: the bank holiday calendar does not cover it"}})
+	}
+	if err != nil {
+		return 0, "", nil, err
+	}
+	in := incident.Incident{ID: claim.ResourceID, PartnerID: p.Org, Notice: n, Critical: critical, Source: "api", NotifiedBy: by, Clocks: clocks}
+	e := event(c, "incident.create", "", p.Org, audit.Success)
+	if err := s.stored(c, s.incidents.Create(ctx, p.Scope, &in, e)); err != nil {
+		return 0, "", nil, err
+	}
+	return s.created(c, in)
+}
+
+func (s *Server) created(c *gin.Context, in incident.Incident) (int, string, []byte, error) {
+	out, err := json.Marshal(toAPIIncident(in))
+	return http.StatusCreated, "/api/v1/incidents/" + in.ID.Hex(), out, err
+}
+
+// notifiableContract is the caller's contract with id, if it is one
+// incidents can be notified under (any but a terminated one).
+func (s *Server) notifiableContract(c *gin.Context, id string) (partner.Contract, bool) {
+	if id == "" {
+		return partner.Contract{}, false
+	}
+	ct, err := s.partners.GetContract(c.Request.Context(), principal(c).Scope, id)
+	if err != nil || ct.PartnerID != principal(c).Org || ct.Status == partner.Terminated {
+		return partner.Contract{}, false
+	}
+	return ct, true
+}
+
+// apiFail answers a failure of the service itself, logged without the
+// request's contents.
+func (s *Server) apiFail(c *gin.Context, what string, err error) {
+	s.log.Error(what, "err", err, "request_id", c.GetString(ctxRequestID))
+	writeProblem(c, http.StatusServiceUnavailable, "The incident could not be processed. Retry with the same Idempotency-Key.")
+}
+
+// apiIncident is an incident as the API shows it.
+type apiIncident struct {
+	ID                string                    `json:"id"`
+	Reference         string                    `json:"reference"`
+	Status            string                    `json:"status"`
+	Critical          bool                      `json:"critical"`
+	ContractID        string                    `json:"contract_id"`
+	Site              string                    `json:"site"`
+	Category          string                    `json:"category"`
+	OccurredAt        time.Time                 `json:"occurred_at"`
+	AwareAt           time.Time                 `json:"aware_at"`
+	NotifiedAt        time.Time                 `json:"notified_at"`
+	Customer          incident.Customer         `json:"customer"`
+	Indicators        []string                  `json:"indicators"`
+	WhatHappened      string                    `json:"what_happened"`
+	ImmediateActions  incident.ImmediateActions `json:"immediate_actions"`
+	Referrals         []incident.Referral       `json:"referrals"`
+	NoReferralReason  string                    `json:"no_referral_reason,omitempty"`
+	StaffInvolved     string                    `json:"staff_involved,omitempty"`
+	ReportedBy        incident.Reporter         `json:"reported_by"`
+	ExternalReference string                    `json:"external_reference,omitempty"`
+	Deadlines         []apiDeadline             `json:"deadlines"`
+	FiveRs            []apiFiveR                `json:"five_rs"`
+	Updates           []apiUpdate               `json:"updates"`
+	OpenRequest       string                    `json:"open_request,omitempty"`
+	UpdatedAt         time.Time                 `json:"updated_at"`
+}
+
+type apiDeadline struct {
+	Regime        string     `json:"regime"`
+	Name          string     `json:"name"`
+	Rule          string     `json:"rule"`
+	Deadline      time.Time  `json:"deadline"`
+	NotifiedAt    *time.Time `json:"notified_at,omitempty"`
+	Reference     string     `json:"reference,omitempty"`
+	Late          bool       `json:"late"`
+	LateBySeconds int64      `json:"late_by_seconds,omitempty"`
+}
+
+type apiFiveR struct {
+	Name      string `json:"name"`
+	Evidenced bool   `json:"evidenced"`
+	Why       string `json:"why"`
+}
+
+type apiUpdate struct {
+	ID   string    `json:"id"`
+	At   time.Time `json:"at"`
+	Side string    `json:"side"`
+	Kind string    `json:"kind"`
+	Text string    `json:"text"`
+	By   string    `json:"by,omitempty"`
+}
+
+func toAPIIncident(in incident.Incident) apiIncident {
+	out := apiIncident{
+		ID: in.ID.Hex(), Reference: in.Reference, Status: in.Status, Critical: in.Critical, ContractID: in.ContractID,
+		Site: in.Site, Category: in.Category, OccurredAt: in.OccurredAt.UTC(), AwareAt: in.AwareAt.UTC(), NotifiedAt: in.NotifiedAt.UTC(),
+		Customer: in.Customer, Indicators: in.Indicators, WhatHappened: in.WhatHappened, ImmediateActions: in.ImmediateActions,
+		Referrals: in.Referrals, NoReferralReason: in.NoReferralReason, StaffInvolved: in.StaffInvolved, ReportedBy: in.ReportedBy,
+		ExternalReference: in.ExternalReference, UpdatedAt: in.UpdatedAt.UTC(),
+		Deadlines: []apiDeadline{}, FiveRs: []apiFiveR{}, Updates: []apiUpdate{},
+	}
+	if out.Indicators == nil {
+		out.Indicators = []string{}
+	}
+	if out.Referrals == nil {
+		out.Referrals = []incident.Referral{}
+	}
+	for _, k := range in.Clocks {
+		out.Deadlines = append(out.Deadlines, apiDeadline{Regime: k.Regime, Name: k.Name, Rule: k.Rule, Deadline: k.Deadline.UTC(),
+			NotifiedAt: k.NotifiedAt, Reference: k.Reference, Late: k.Late(), LateBySeconds: int64(k.LateBy / time.Second)})
+	}
+	for _, r := range in.FiveRs() {
+		out.FiveRs = append(out.FiveRs, apiFiveR(r))
+	}
+	for _, u := range in.Updates {
+		out.Updates = append(out.Updates, apiUpdate{ID: u.ID.Hex(), At: u.At.UTC(), Side: u.By.Side, Kind: u.Kind, Text: u.Text, By: u.By.Name})
+	}
+	if in.OpenRequest != nil {
+		out.OpenRequest = in.OpenRequest.Hex()
+	}
+	return out
+}
+
+// apiIncident returns one of the caller's incidents; another partner's is
+// answered exactly as one that does not exist.
+func (s *Server) apiGetIncident(c *gin.Context) {
+	in, err := s.incidents.Get(c.Request.Context(), principal(c).Scope, c.Param("id"))
+	if errors.Is(err, incident.ErrNotFound) {
+		writeProblem(c, http.StatusNotFound, "There is no incident of your organisation with this ID.")
+		return
+	}
+	if err != nil {
+		s.apiFail(c, "read incident", err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, toAPIIncident(in))
+}
+
+// apiListIncidents lists the caller's incidents, oldest change first.
+func (s *Server) apiListIncidents(c *gin.Context) {
+	q := incident.Query{Status: c.Query("status"), Limit: 50}
+	if q.Status != "" && !slices.Contains([]string{incident.Notified, incident.UnderReview, incident.InformationRequested, incident.Closed}, q.Status) {
+		writeProblem(c, http.StatusBadRequest, "status must be notified, under_review, information_requested or closed.")
+		return
+	}
+	if v := c.Query("updated_since"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			writeProblem(c, http.StatusBadRequest, "updated_since must be an RFC 3339 date and time, such as 2026-11-20T15:00:00Z.")
+			return
+		}
+		q.UpdatedSince = t
+	}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			writeProblem(c, http.StatusBadRequest, "limit must be a whole number from 1 to 100.")
+			return
+		}
+		q.Limit = n
+	}
+	if v := c.Query("cursor"); v != "" {
+		cur, ok := decodeCursor(v)
+		if !ok {
+			writeProblem(c, http.StatusBadRequest, "cursor must be the value from a previous page's next address.")
+			return
+		}
+		q.After = &cur
+	}
+	list, more, err := s.incidents.List(c.Request.Context(), principal(c).Scope, q)
+	if err != nil {
+		s.apiFail(c, "list incidents", err)
+		return
+	}
+	out := struct {
+		Incidents []apiIncident `json:"incidents"`
+		Next      string        `json:"next,omitempty"`
+	}{Incidents: make([]apiIncident, 0, len(list))}
+	for _, in := range list {
+		out.Incidents = append(out.Incidents, toAPIIncident(in))
+	}
+	if more {
+		last := list[len(list)-1]
+		next := c.Request.URL.Query()
+		next.Set("cursor", encodeCursor(incident.Cursor{UpdatedAt: last.UpdatedAt, ID: last.ID}))
+		out.Next = "/api/v1/incidents?" + next.Encode()
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, out)
+}
+
+func encodeCursor(cur incident.Cursor) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(cur.UpdatedAt.UTC().Format(time.RFC3339Nano) + " " + cur.ID.Hex()))
+}
+
+func decodeCursor(v string) (incident.Cursor, bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil {
+		return incident.Cursor{}, false
+	}
+	at, id, ok := strings.Cut(string(raw), " ")
+	if !ok {
+		return incident.Cursor{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, at)
+	if err != nil {
+		return incident.Cursor{}, false
+	}
+	oid, err := bson.ObjectIDFromHex(id)
+	if err != nil {
+		return incident.Cursor{}, false
+	}
+	return incident.Cursor{UpdatedAt: t, ID: oid}, true
+}
+
+// apiOpenAPI serves the API's contract.
+func apiOpenAPI(c *gin.Context) {
+	c.Header("Cache-Control", "public, max-age=300")
+	c.Data(http.StatusOK, "application/json", OpenAPI)
+}
