@@ -17,6 +17,10 @@ func (r *Rules) Clocks(cal *deadline.Calendar, n Notice, serviceLine string, rec
 	if !ok {
 		return nil, false, fmt.Errorf("start clocks: unknown category %q", n.Category)
 	}
+	// The store keeps times to the millisecond; so do the clocks, so that
+	// lateness read back is exactly what was worked out.
+	n.AwareAt = n.AwareAt.Truncate(time.Millisecond)
+	receivedAt = receivedAt.Truncate(time.Millisecond)
 	critical := cat.IsCritical(n.Customer.AgeGroup, n.Indicators)
 	period := r.StandardDeadline
 	if critical {

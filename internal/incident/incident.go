@@ -151,13 +151,16 @@ type Incident struct {
 	Clocks     []Clock   `bson:"clocks"`
 	Updates    []Update  `bson:"updates"`
 	// OpenRequest is the information request waiting for the partner's answer.
-	OpenRequest *bson.ObjectID `bson:"open_request,omitempty"`
-	Outcome     string         `bson:"outcome,omitempty"`
-	Lessons     string         `bson:"lessons,omitempty"`
-	SignedOffBy string         `bson:"signed_off_by,omitempty"`
-	Version     int            `bson:"version"`
-	CreatedAt   time.Time      `bson:"created_at"`
-	UpdatedAt   time.Time      `bson:"updated_at"`
+	OpenRequest    *bson.ObjectID `bson:"open_request,omitempty"`
+	AcknowledgedAt *time.Time     `bson:"acknowledged_at,omitempty"`
+	AcknowledgedBy string         `bson:"acknowledged_by,omitempty"`
+	ClosedAt       *time.Time     `bson:"closed_at,omitempty"`
+	Outcome        string         `bson:"outcome,omitempty"`
+	Lessons        string         `bson:"lessons,omitempty"`
+	SignedOffBy    string         `bson:"signed_off_by,omitempty"`
+	Version        int            `bson:"version"`
+	CreatedAt      time.Time      `bson:"created_at"`
+	UpdatedAt      time.Time      `bson:"updated_at"`
 }
 
 // DepartmentClock is the clock of the duty to notify the department.

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"sync"
 	"time"
 
 	"github.com/department/safeguarding-portal/internal/access"
@@ -30,6 +32,18 @@ type Store struct {
 	trail *audit.Trail
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// locks serialise this process's changes to one incident: the embedded
+	// store can lose one of two concurrent conditional updates. Real
+	// MongoDB's are atomic, which covers several replicas.
+	locks [64]sync.Mutex
+}
+
+func (s *Store) lock(id string) func() {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	m := &s.locks[h.Sum32()%uint32(len(s.locks))]
+	m.Lock()
+	return m.Unlock
 }
 
 // NewStore keeps incidents in db and records their changes in trail.
