@@ -32,14 +32,19 @@ const (
 	ViewEvidence Action = "evidence.view"
 	// VerifyEvidence is the department's verdict on a record's evidence.
 	VerifyEvidence Action = "evidence.verify"
+	// ReviewIncidents is the department's side of an incident: acknowledge,
+	// request information, record the outcome, close.
+	ReviewIncidents Action = "incidents.review"
+	// SignOffIncidents is a safeguarding lead's sign-off of a critical incident.
+	SignOffIncidents Action = "incidents.sign_off"
 )
 
 // grants is the policy: which role may take which action, within its scope.
 var grants = map[auth.Role][]Action{
 	auth.PartnerStaff:             {ViewOwnRecord, RecordOwnTraining},
 	auth.PartnerComplianceOfficer: {ViewPartner, ViewContracts, ViewStaff, EditStaff, ViewIncidents, CreateIncident, ViewEvidence},
-	auth.ContractManager:          {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageContracts, ViewEvidence, VerifyEvidence},
-	auth.SafeguardingLead:         {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageSessions, ManageContracts, ViewEvidence, VerifyEvidence},
+	auth.ContractManager:          {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageContracts, ViewEvidence, VerifyEvidence, ReviewIncidents},
+	auth.SafeguardingLead:         {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageSessions, ManageContracts, ViewEvidence, VerifyEvidence, ReviewIncidents, SignOffIncidents},
 	auth.Auditor:                  {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ViewAudit},
 }
 

@@ -137,7 +137,9 @@ func (s *Store) RequestInformation(ctx context.Context, scope access.Scope, id s
 }
 
 // Respond answers the department's open request for information.
-func (s *Store) Respond(ctx context.Context, scope access.Scope, id string, requestID string, by Actor, answer string, e audit.Event) (Incident, error) {
+// updateID names the chronology entry, so a retried API call can find
+// whether its first attempt was made; zero picks a new one.
+func (s *Store) Respond(ctx context.Context, scope access.Scope, id string, updateID bson.ObjectID, requestID string, by Actor, answer string, e audit.Event) (Incident, error) {
 	if err := checkText("your answer", answer, maxLongText); err != nil {
 		return Incident{}, err
 	}
@@ -147,7 +149,7 @@ func (s *Store) Respond(ctx context.Context, scope access.Scope, id string, requ
 	}
 	return s.apply(ctx, scope, id, change{from: []string{InformationRequested}, action: "incident.respond",
 		set: bson.D{{Key: "status", Value: UnderReview}}, unset: []string{"open_request"},
-		update: Update{By: by, Kind: KindResponse, Text: answer, Answers: &rid},
+		update: Update{ID: updateID, By: by, Kind: KindResponse, Text: answer, Answers: &rid},
 		check: func(in Incident) error {
 			if in.OpenRequest == nil || *in.OpenRequest != rid {
 				return &ErrInvalid{"That request for information has already been answered or was replaced: answer the department's latest request"}
@@ -157,12 +159,17 @@ func (s *Store) Respond(ctx context.Context, scope access.Scope, id string, requ
 }
 
 // AddUpdate adds to the chronology from either side: new facts, actions
-// taken, progress of referrals.
-func (s *Store) AddUpdate(ctx context.Context, scope access.Scope, id string, by Actor, text string, e audit.Event) (Incident, error) {
+// taken, progress of referrals. updateID is as for Respond.
+func (s *Store) AddUpdate(ctx context.Context, scope access.Scope, id string, updateID bson.ObjectID, by Actor, text string, e audit.Event) (Incident, error) {
 	if err := checkText("the update", text, maxLongText); err != nil {
 		return Incident{}, err
 	}
-	return s.apply(ctx, scope, id, change{action: "incident.update", update: Update{By: by, Kind: KindUpdate, Text: text}}, e)
+	return s.apply(ctx, scope, id, change{action: "incident.update", update: Update{ID: updateID, By: by, Kind: KindUpdate, Text: text}}, e)
+}
+
+// HasUpdate reports whether the incident's chronology holds the entry with id.
+func (in Incident) HasUpdate(id bson.ObjectID) bool {
+	return slices.ContainsFunc(in.Updates, func(u Update) bool { return u.ID == id })
 }
 
 // RecordRegimeNotified records that the partner told another body (the

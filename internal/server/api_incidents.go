@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	_ "embed"
 	"encoding/base64"
 	"encoding/json"
@@ -37,7 +38,7 @@ var OpenAPI []byte
 
 // apiSchemas are the request schemas compiled from the OpenAPI document.
 type apiSchemas struct {
-	notice *jsonschema.Schema
+	notice, update, response *jsonschema.Schema
 }
 
 func compileAPISchemas() (*apiSchemas, error) {
@@ -51,11 +52,13 @@ func compileAPISchemas() (*apiSchemas, error) {
 	if err := c.AddResource("openapi.json", doc); err != nil {
 		return nil, fmt.Errorf("load OpenAPI document: %w", err)
 	}
-	notice, err := c.Compile("openapi.json#/components/schemas/Notice")
-	if err != nil {
-		return nil, fmt.Errorf("compile Notice schema: %w", err)
+	var out apiSchemas
+	for name, dst := range map[string]**jsonschema.Schema{"Notice": &out.notice, "UpdateRequest": &out.update, "ResponseRequest": &out.response} {
+		if *dst, err = c.Compile("openapi.json#/components/schemas/" + name); err != nil {
+			return nil, fmt.Errorf("compile %s schema: %w", name, err)
+		}
 	}
-	return &apiSchemas{notice: notice}, nil
+	return &out, nil
 }
 
 // apiFieldProblem is a problem document listing field errors.
@@ -129,13 +132,22 @@ var idempotencyKeyPattern = regexp.MustCompile(`^[\x21-\x7e]{8,255}$`)
 // apiNotify notifies the department of a serious incident from a partner's
 // system. See openapi.json for the contract.
 func (s *Server) apiNotify(c *gin.Context) {
+	s.apiIdempotent(c, func(claim *idempotency.Claim, body []byte) (int, string, []byte, error) {
+		return s.notify(c, claim, body)
+	})
+}
+
+// apiIdempotent runs a POST whose Idempotency-Key makes retries safe: handle
+// runs once per key and body; a retry gets its response again. handle
+// returns the response to send and keep, or an error if nothing was changed.
+func (s *Server) apiIdempotent(c *gin.Context, handle func(claim *idempotency.Claim, body []byte) (int, string, []byte, error)) {
 	key := c.GetHeader("Idempotency-Key")
 	if !idempotencyKeyPattern.MatchString(key) {
-		writeProblem(c, http.StatusBadRequest, "Send an Idempotency-Key header: 8 to 255 visible ASCII characters, unique to this incident, such as a UUID.")
+		writeProblem(c, http.StatusBadRequest, "Send an Idempotency-Key header: 8 to 255 visible ASCII characters, unique to this request, such as a UUID.")
 		return
 	}
 	if mt := c.ContentType(); mt != "application/json" {
-		writeProblem(c, http.StatusUnsupportedMediaType, "Send the incident as application/json.")
+		writeProblem(c, http.StatusUnsupportedMediaType, "Send the request body as application/json.")
 		return
 	}
 	body, err := io.ReadAll(c.Request.Body)
@@ -148,12 +160,11 @@ func (s *Server) apiNotify(c *gin.Context) {
 		writeProblem(c, http.StatusBadRequest, "The body could not be read.")
 		return
 	}
-	p := principal(c)
 	ctx := c.Request.Context()
-	claim, replay, err := s.idempotency.Begin(ctx, p.Org, key, idempotency.Hash(c.Request.Method, c.Request.URL.Path, body))
+	claim, replay, err := s.idempotency.Begin(ctx, principal(c).Org, key, idempotency.Hash(c.Request.Method, c.Request.URL.Path, body))
 	switch {
 	case errors.Is(err, idempotency.ErrMismatch):
-		writeProblem(c, http.StatusUnprocessableEntity, "This Idempotency-Key was used with a different request. Use a new key for a new incident.")
+		writeProblem(c, http.StatusUnprocessableEntity, "This Idempotency-Key was used with a different request. Use a new key for a new request.")
 		return
 	case errors.Is(err, idempotency.ErrInProgress):
 		c.Header("Retry-After", "1")
@@ -164,30 +175,27 @@ func (s *Server) apiNotify(c *gin.Context) {
 		return
 	case replay != nil:
 		c.Header("Idempotent-Replayed", "true")
-		if replay.Location != "" {
-			c.Header("Location", replay.Location)
-		}
-		c.Header("Cache-Control", "no-store")
-		ct := "application/json"
-		if replay.Status >= 400 {
-			ct = "application/problem+json"
-		}
-		c.Data(replay.Status, ct, replay.Body)
+		writeStored(c, replay.Status, replay.Location, replay.Body)
 		return
 	}
-	status, location, out, err := s.notify(c, claim, body)
+	status, location, out, err := handle(claim, body)
 	if err != nil {
-		// Nothing was created: let a retry start afresh.
+		// Nothing was changed: let a retry start afresh.
 		if rerr := s.idempotency.Release(ctx, claim); rerr != nil {
 			s.log.Error("release idempotency key", "err", rerr, "request_id", c.GetString(ctxRequestID))
 		}
-		s.apiFail(c, "notify incident", err)
+		s.apiFail(c, "handle "+c.FullPath(), err)
 		return
 	}
 	if err := s.idempotency.Finish(ctx, claim, idempotency.Response{Status: status, Location: location, Body: out}); err != nil {
-		// The incident is stored; a retry after the lease finds it by the claimed ID.
+		// The change is stored; a retry after the lease finds it by the claimed ID.
 		s.log.Error("store idempotent response", "err", err, "request_id", c.GetString(ctxRequestID))
 	}
+	writeStored(c, status, location, out)
+}
+
+// writeStored sends a response an idempotent handler made.
+func writeStored(c *gin.Context, status int, location string, body []byte) {
 	if location != "" {
 		c.Header("Location", location)
 	}
@@ -196,7 +204,7 @@ func (s *Server) apiNotify(c *gin.Context) {
 	if status >= 400 {
 		ct = "application/problem+json"
 	}
-	c.Data(status, ct, out)
+	c.Data(status, ct, body)
 }
 
 // notify checks and stores a notice, returning the response to send (and
@@ -211,20 +219,10 @@ func (s *Server) notify(c *gin.Context, claim *idempotency.Claim, body []byte) (
 		}
 	}
 	problemBody := func(status int, detail string, errs []incident.FieldError) (int, string, []byte, error) {
-		title := problemTitles[status]
-		if status == http.StatusUnprocessableEntity {
-			title = "The request has invalid fields"
-		}
-		out, err := json.Marshal(apiFieldProblem{problem: problem{Type: "about:blank", Title: title, Status: status, Detail: detail,
-			Instance: c.Request.URL.Path, RequestID: c.GetString(ctxRequestID)}, Errors: errs})
-		return status, "", out, err
+		return problemResponse(c, status, detail, errs)
 	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
-	if err != nil {
-		return problemBody(http.StatusBadRequest, "The body is not valid JSON.", nil)
-	}
-	if err := s.apiSchemas.notice.Validate(doc); err != nil {
-		return problemBody(http.StatusUnprocessableEntity, "Correct the fields listed in errors and send the request again.", schemaErrors(err))
+	if status, out, ok := validateBody(c, s.apiSchemas.notice, body); !ok {
+		return status, "", out, nil
 	}
 	var n incident.Notice
 	if err := json.Unmarshal(body, &n); err != nil {
@@ -250,7 +248,37 @@ func (s *Server) notify(c *gin.Context, claim *idempotency.Claim, body []byte) (
 	if err := s.stored(c, s.incidents.Create(ctx, p.Scope, &in, e)); err != nil {
 		return 0, "", nil, err
 	}
+	if err := s.notified(ctx, in); err != nil {
+		// The incident is stored and answered; escalation is retried by the worker.
+		s.log.Error("escalate incident", "err", err, "incident", in.ID.Hex(), "request_id", c.GetString(ctxRequestID))
+	}
 	return s.created(c, in)
+}
+
+// problemResponse is a problem document as an idempotent handler returns it.
+func problemResponse(c *gin.Context, status int, detail string, errs []incident.FieldError) (int, string, []byte, error) {
+	title := problemTitles[status]
+	if status == http.StatusUnprocessableEntity {
+		title = "The request has invalid fields"
+	}
+	out, err := json.Marshal(apiFieldProblem{problem: problem{Type: "about:blank", Title: title, Status: status, Detail: detail,
+		Instance: c.Request.URL.Path, RequestID: c.GetString(ctxRequestID)}, Errors: errs})
+	return status, "", out, err
+}
+
+// validateBody checks a request body against its schema in the OpenAPI
+// document; if it fails, it returns the problem response to send.
+func validateBody(c *gin.Context, schema *jsonschema.Schema, body []byte) (int, []byte, bool) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		status, _, out, _ := problemResponse(c, http.StatusBadRequest, "The body is not valid JSON.", nil)
+		return status, out, false
+	}
+	if err := schema.Validate(doc); err != nil {
+		status, _, out, _ := problemResponse(c, http.StatusUnprocessableEntity, "Correct the fields listed in errors and send the request again.", schemaErrors(err))
+		return status, out, false
+	}
+	return 0, nil, true
 }
 
 func (s *Server) created(c *gin.Context, in incident.Incident) (int, string, []byte, error) {
@@ -361,6 +389,84 @@ func toAPIIncident(in incident.Incident) apiIncident {
 		out.OpenRequest = in.OpenRequest.Hex()
 	}
 	return out
+}
+
+// apiAddUpdate adds a partner system's update to one of its incidents.
+func (s *Server) apiAddUpdate(c *gin.Context) {
+	s.apiIdempotent(c, func(claim *idempotency.Claim, body []byte) (int, string, []byte, error) {
+		if status, out, ok := validateBody(c, s.apiSchemas.update, body); !ok {
+			return status, "", out, nil
+		}
+		var req struct {
+			Text string `json:"text"`
+		}
+		if err := json.Unmarshal(body, &req); err != nil {
+			return problemResponse(c, http.StatusBadRequest, "The body could not be read.", nil)
+		}
+		return s.apiChange(c, claim, func(*incident.ErrInvalid) string { return "/text" }, func(ctx context.Context, by incident.Actor, e audit.Event) (incident.Incident, error) {
+			return s.incidents.AddUpdate(ctx, principal(c).Scope, c.Param("id"), claim.ResourceID, by, req.Text, e)
+		})
+	})
+}
+
+// apiRespond answers the department's open request for information.
+func (s *Server) apiRespond(c *gin.Context) {
+	s.apiIdempotent(c, func(claim *idempotency.Claim, body []byte) (int, string, []byte, error) {
+		if status, out, ok := validateBody(c, s.apiSchemas.response, body); !ok {
+			return status, "", out, nil
+		}
+		var req struct {
+			RequestID string `json:"request_id"`
+			Text      string `json:"text"`
+		}
+		if err := json.Unmarshal(body, &req); err != nil {
+			return problemResponse(c, http.StatusBadRequest, "The body could not be read.", nil)
+		}
+		pointer := func(inv *incident.ErrInvalid) string {
+			if strings.Contains(inv.Message, "request for information") {
+				return "/request_id"
+			}
+			return "/text"
+		}
+		return s.apiChange(c, claim, pointer, func(ctx context.Context, by incident.Actor, e audit.Event) (incident.Incident, error) {
+			return s.incidents.Respond(ctx, principal(c).Scope, c.Param("id"), claim.ResourceID, req.RequestID, by, req.Text, e)
+		})
+	})
+}
+
+// apiChange makes one change to an incident for a partner system and
+// answers with the incident as it now is. A retry of a change whose first
+// attempt was made (its process stopped before answering) is answered
+// without making it again.
+func (s *Server) apiChange(c *gin.Context, claim *idempotency.Claim, pointer func(*incident.ErrInvalid) string, change func(context.Context, incident.Actor, audit.Event) (incident.Incident, error)) (int, string, []byte, error) {
+	ctx := c.Request.Context()
+	p := principal(c)
+	if claim.TakenOver {
+		if in, err := s.incidents.Get(ctx, p.Scope, c.Param("id")); err == nil && in.HasUpdate(claim.ResourceID) {
+			return s.changed(in)
+		}
+	}
+	by := incident.Actor{Kind: "system", ID: p.Subject, Name: "System " + p.Subject, Side: "partner"}
+	in, err := change(ctx, by, event(c, "", "", p.Org, audit.Success))
+	var inv *incident.ErrInvalid
+	switch {
+	case errors.Is(err, incident.ErrNotFound):
+		return problemResponse(c, http.StatusNotFound, "There is no incident of your organisation with this ID.", nil)
+	case errors.Is(err, incident.ErrConflict):
+		return problemResponse(c, http.StatusConflict, "The incident is closed, or not waiting for this: read it again to see its status.", nil)
+	case errors.As(err, &inv):
+		return problemResponse(c, http.StatusUnprocessableEntity, "Correct the fields listed in errors and send the request again.",
+			[]incident.FieldError{{Pointer: pointer(inv), Detail: inv.Message}})
+	}
+	if err = s.stored(c, err); err != nil {
+		return 0, "", nil, err
+	}
+	return s.changed(in)
+}
+
+func (s *Server) changed(in incident.Incident) (int, string, []byte, error) {
+	out, err := json.Marshal(toAPIIncident(in))
+	return http.StatusCreated, "/api/v1/incidents/" + in.ID.Hex(), out, err
 }
 
 // apiIncident returns one of the caller's incidents; another partner's is

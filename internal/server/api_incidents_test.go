@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/department/safeguarding-portal/internal/access"
+	"github.com/department/safeguarding-portal/internal/audit"
+	"github.com/department/safeguarding-portal/internal/incident"
 	"github.com/department/safeguarding-portal/internal/portaltest"
 	"github.com/department/safeguarding-portal/internal/server"
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -404,4 +407,80 @@ func TestAPIIdempotency(t *testing.T) {
 	if n := count(); n != 3 {
 		t.Errorf("%d incidents after 32 concurrent requests with one key, want 3", n)
 	}
+}
+
+func TestAPIUpdatesAndResponses(t *testing.T) {
+	p := portaltest.Start(t)
+	k := openAPIContract(t)
+	north := apiClient{t, p.URL, portaltest.APIToken(t, p.URL, "northgate-system", "northgate-secret", "incidents:write", "incidents:read")}
+	bright := apiClient{t, p.URL, portaltest.APIToken(t, p.URL, "brightwell-system", "brightwell-secret", "incidents:write", "incidents:read")}
+	department := incident.NewStore(p.App.Store.DB, p.App.Trail)
+	manager := incident.Actor{Kind: "person", ID: "m", Name: "Mo Manager", Side: "department"}
+	ev := audit.Event{Actor: audit.Actor{Kind: "person", Subject: "m"}, Action: "incident.review", Outcome: audit.Success}
+
+	resp, body := north.do(http.MethodPost, "/api/v1/incidents", newKey(), notice(t, nil))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("notify: %d %s", resp.StatusCode, body)
+	}
+	id := strings.TrimPrefix(resp.Header.Get("Location"), "/api/v1/incidents/")
+	post := func(a apiClient, path, key string, v any) (*http.Response, string) {
+		b, _ := json.Marshal(v)
+		return a.do(http.MethodPost, path, key, b)
+	}
+
+	key := newKey()
+	resp, body = post(north, "/api/v1/incidents/"+id+"/updates", key, map[string]string{"text": "The customer has moved to another room."})
+	if resp.StatusCode != http.StatusCreated || !strings.Contains(body, "moved to another room") {
+		t.Fatalf("update: %d %s", resp.StatusCode, body)
+	}
+	k.check(t, "Incident", body)
+	if resp, again := post(north, "/api/v1/incidents/"+id+"/updates", key, map[string]string{"text": "The customer has moved to another room."}); resp.StatusCode != 201 || again != body {
+		t.Errorf("a retried update: %d, want the first response", resp.StatusCode)
+	}
+	for name, tc := range map[string]struct {
+		client apiClient
+		path   string
+		body   any
+		status int
+		ptr    string
+	}{
+		"another partner's incident": {bright, "/api/v1/incidents/" + id + "/updates", map[string]string{"text": "x"}, 404, ""},
+		"no such incident":           {north, "/api/v1/incidents/000000000000000000000000/updates", map[string]string{"text": "x"}, 404, ""},
+		"empty text":                 {north, "/api/v1/incidents/" + id + "/updates", map[string]string{"text": ""}, 422, "/text"},
+		"blank text":                 {north, "/api/v1/incidents/" + id + "/updates", map[string]string{"text": "   "}, 422, "/text"},
+		"unknown field":              {north, "/api/v1/incidents/" + id + "/updates", map[string]string{"text": "x", "name": "Jane"}, 422, "/name"},
+		"nothing requested":          {north, "/api/v1/incidents/" + id + "/responses", map[string]string{"request_id": "000000000000000000000000", "text": "x"}, 409, ""},
+	} {
+		resp, body := post(tc.client, tc.path, newKey(), tc.body)
+		if resp.StatusCode != tc.status || (tc.ptr != "" && !strings.Contains(body, `"pointer":"`+tc.ptr+`"`)) {
+			t.Errorf("%s: %d %s, want %d at %q", name, resp.StatusCode, body, tc.status, tc.ptr)
+		}
+		k.check(t, "Problem", body)
+	}
+
+	in, err := department.Get(context.Background(), access.Everything(), id)
+	if err != nil || len(in.Updates) != 2 {
+		t.Fatalf("chronology after one update and its retry: %d entries, %v", len(in.Updates), err)
+	}
+	in, err = department.Acknowledge(context.Background(), access.Everything(), id, in.Version, manager, "", ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err = department.RequestInformation(context.Background(), access.Everything(), id, in.Version, manager, "Which police station?", ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body = north.do(http.MethodGet, "/api/v1/incidents/"+id, "", nil)
+	if !strings.Contains(body, `"status":"information_requested"`) || !strings.Contains(body, `"open_request":"`+in.OpenRequest.Hex()+`"`) {
+		t.Errorf("the partner system does not see the request: %s", body)
+	}
+	resp, body = post(north, "/api/v1/incidents/"+id+"/responses", newKey(), map[string]string{"request_id": "000000000000000000000000", "text": "Croydon"})
+	if resp.StatusCode != 422 || !strings.Contains(body, `"pointer":"/request_id"`) {
+		t.Errorf("answering another request: %d %s", resp.StatusCode, body)
+	}
+	resp, body = post(north, "/api/v1/incidents/"+id+"/responses", newKey(), map[string]string{"request_id": in.OpenRequest.Hex(), "text": "Croydon police station."})
+	if resp.StatusCode != 201 || !strings.Contains(body, `"status":"under_review"`) || strings.Contains(body, "open_request") {
+		t.Errorf("answer: %d %s", resp.StatusCode, body)
+	}
+	k.check(t, "Incident", body)
 }

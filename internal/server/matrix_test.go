@@ -55,6 +55,10 @@ var matrix = map[string]row{
 		"northgate-system": same(400), "brightwell-system": same(400)}},
 	"GET /api/v1/incidents": {probe: "/api/v1/incidents", dflt: same(401), by: map[string]outcome{
 		"northgate-system": same(200), "brightwell-system": same(200)}},
+	"POST /api/v1/incidents/:id/updates": {probe: "/api/v1/incidents/:incident/updates", perTarget: true, dflt: same(401), by: map[string]outcome{
+		"northgate-system": same(400), "brightwell-system": same(400)}},
+	"POST /api/v1/incidents/:id/responses": {probe: "/api/v1/incidents/:incident/responses", perTarget: true, dflt: same(401), by: map[string]outcome{
+		"northgate-system": same(400), "brightwell-system": same(400)}},
 	"GET /api/v1/incidents/:id": {probe: "/api/v1/incidents/:incident", perTarget: true, dflt: same(401), by: map[string]outcome{
 		"northgate-system": {200, 404}, "brightwell-system": {404, 200}}},
 

@@ -37,6 +37,8 @@ func (s *Server) routes() error {
 	api.POST("/incidents", s.apiAllow(access.CreateIncident, "incidents:write"), s.apiNotify)
 	api.GET("/incidents", s.apiAllow(access.ViewIncidents, "incidents:read"), s.apiListIncidents)
 	api.GET("/incidents/:id", s.apiAllow(access.ViewIncidents, "incidents:read"), s.apiGetIncident)
+	api.POST("/incidents/:id/updates", s.apiAllow(access.CreateIncident, "incidents:write"), s.apiAddUpdate)
+	api.POST("/incidents/:id/responses", s.apiAllow(access.CreateIncident, "incidents:write"), s.apiRespond)
 
 	pages := r.Group("/", s.pageChecks()...)
 	pages.GET("/", s.start)
@@ -99,6 +101,7 @@ func (s *Server) routes() error {
 	private.GET("/verification", s.allow(access.VerifyEvidence), s.verificationQueue)
 	private.GET("/verification/:record", s.allow(access.VerifyEvidence), s.decideRecord)
 	private.POST("/verification/:record", s.allow(access.VerifyEvidence), s.decideRecord)
+	s.incidentJourneyRoutes(private)
 	private.GET("/sessions", s.allow(access.ManageSessions), s.sessionsPage)
 	private.POST("/sessions/:ref/end", s.allow(access.ManageSessions), s.endSession)
 	private.GET("/audit", s.allow(access.ViewAudit), s.auditPage)
