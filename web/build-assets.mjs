@@ -104,6 +104,18 @@ const entry = `
 .portal-flush > :last-child {
   margin-bottom: 0;
 }
+
+// Accounts of incidents keep the line breaks people typed.
+.portal-prewrap {
+  white-space: pre-wrap;
+}
+
+// An incident's chronology: one entry after another, down a rule.
+.portal-chronology__item {
+  padding-left: govuk.govuk-spacing(3);
+  border-left: 4px solid govuk.govuk-functional-colour("border");
+  margin-bottom: govuk.govuk-spacing(4);
+}
 `
 
 // The urls module: image-url() maps GOV.UK Frontend images to paths relative to

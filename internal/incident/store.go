@@ -194,3 +194,59 @@ func (s *Store) List(ctx context.Context, scope access.Scope, q Query) ([]Incide
 	}
 	return out, more, nil
 }
+
+// Filter selects incidents for the department's and partners' lists.
+type Filter struct {
+	Status    string
+	PartnerID string
+	Category  string
+	Indicator string
+	// AwaitingAcknowledgement lists only incidents the department has not
+	// acknowledged yet.
+	AwaitingAcknowledgement bool
+}
+
+// listFields are what a list shows: never the account of what happened.
+var listFields = bson.D{
+	{Key: "reference", Value: 1}, {Key: "partner_id", Value: 1}, {Key: "contract_id", Value: 1}, {Key: "category", Value: 1},
+	{Key: "critical", Value: 1}, {Key: "status", Value: 1}, {Key: "notified_at", Value: 1}, {Key: "aware_at", Value: 1},
+	{Key: "occurred_at", Value: 1}, {Key: "clocks", Value: 1}, {Key: "site", Value: 1}, {Key: "indicators", Value: 1},
+	{Key: "customer.age_group", Value: 1}, {Key: "updated_at", Value: 1}, {Key: "open_request", Value: 1}, {Key: "version", Value: 1},
+}
+
+// Search lists incidents within reach matching f, newest notification
+// first, a page at a time, with how many match in all.
+func (s *Store) Search(ctx context.Context, scope access.Scope, f Filter, page, perPage int) ([]Incident, int64, error) {
+	var conds []bson.E
+	if f.Status != "" {
+		conds = append(conds, bson.E{Key: "status", Value: f.Status})
+	}
+	if f.AwaitingAcknowledgement {
+		conds = append(conds, bson.E{Key: "status", Value: Notified})
+	}
+	if f.PartnerID != "" {
+		conds = append(conds, bson.E{Key: "partner_id", Value: f.PartnerID})
+	}
+	if f.Category != "" {
+		conds = append(conds, bson.E{Key: "category", Value: f.Category})
+	}
+	if f.Indicator != "" {
+		conds = append(conds, bson.E{Key: "indicators", Value: f.Indicator})
+	}
+	filter := scope.ContractFieldFilter("contract_id", conds...)
+	total, err := s.incidents().CountDocuments(ctx, filter)
+	if err != nil {
+		return nil, 0, fmt.Errorf("count incidents: %w", err)
+	}
+	opts := options.Find().SetSort(bson.D{{Key: "notified_at", Value: -1}, {Key: "_id", Value: -1}}).
+		SetSkip(int64(max(page-1, 0) * perPage)).SetLimit(int64(perPage)).SetProjection(listFields)
+	cur, err := s.incidents().Find(ctx, filter, opts)
+	if err != nil {
+		return nil, 0, fmt.Errorf("search incidents: %w", err)
+	}
+	var out []Incident
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, 0, fmt.Errorf("search incidents: %w", err)
+	}
+	return out, total, nil
+}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/department/safeguarding-portal/internal/compliance"
+	"github.com/department/safeguarding-portal/internal/incident"
 	"github.com/department/safeguarding-portal/internal/records"
 	"github.com/department/safeguarding-portal/internal/requirements"
 	"html/template"
@@ -93,9 +94,15 @@ var pageFuncs = template.FuncMap{
 		}
 		return "Clear"
 	},
-	"ragName":  func(r string) string { return ragNames[r] },
-	"ragClass": func(r string) string { return ragClasses[r] },
-	"percent":  func(p float64) string { return strconv.FormatFloat(p, 'f', 1, 64) + "%" },
+	"ragName":             func(r string) string { return ragNames[r] },
+	"ragClass":            func(r string) string { return ragClasses[r] },
+	"percent":             func(p float64) string { return strconv.FormatFloat(p, 'f', 1, 64) + "%" },
+	"incidentStatusName":  func(st string) string { return incidentStatusNames[st] },
+	"incidentStatusClass": func(st string) string { return incidentStatusClasses[st] },
+	"indicatorName":       incident.IndicatorName,
+	"agencyName":          incident.AgencyName,
+	"lateness":            lateness,
+	"dateTimeShort":       func(t time.Time) string { return t.In(london).Format("2 January 2006, 15:04") },
 	// count says how many of something: "1 person", "3 people".
 	"count": func(n int, one, many string) string {
 		if n == 1 {

@@ -59,6 +59,16 @@ var matrix = map[string]row{
 		"northgate-system": same(400), "brightwell-system": same(400)}},
 	"POST /api/v1/incidents/:id/responses": {probe: "/api/v1/incidents/:incident/responses", perTarget: true, dflt: same(401), by: map[string]outcome{
 		"northgate-system": same(400), "brightwell-system": same(400)}},
+	"GET /incidents":                   {probe: "/incidents", dflt: same(403), by: signedIn(map[string]outcome{"officer@northgate.example": same(200), "officer@brightwell.example": same(200), "manager@department.example": same(200), "lead@department.example": same(200), "auditor@department.example": same(200)})},
+	"GET /incidents/:id":               {probe: "/incidents/:incident", perTarget: true, dflt: same(403), by: signedIn(contractReach)},
+	"POST /incidents/:id/updates":      {probe: "/incidents/:incident/updates", perTarget: true, dflt: same(403), by: incidentWriters(400, 403)},
+	"POST /incidents/:id/respond":      {probe: "/incidents/:incident/respond", perTarget: true, dflt: same(403), by: editReach(400)},
+	"POST /incidents/:id/other-bodies": {probe: "/incidents/:incident/other-bodies", perTarget: true, dflt: same(403), by: editReach(400)},
+	"POST /incidents/:id/acknowledge":  {probe: "/incidents/:incident/acknowledge", perTarget: true, dflt: same(403), by: manageReach(400)},
+	"POST /incidents/:id/request":      {probe: "/incidents/:incident/request", perTarget: true, dflt: same(403), by: manageReach(400)},
+	"POST /incidents/:id/outcome":      {probe: "/incidents/:incident/outcome", perTarget: true, dflt: same(403), by: manageReach(400)},
+	"POST /incidents/:id/close":        {probe: "/incidents/:incident/close", perTarget: true, dflt: same(403), by: manageReach(400)},
+	"POST /incidents/:id/sign-off":     {probe: "/incidents/:incident/sign-off", perTarget: true, dflt: same(403), by: map[string]outcome{"lead@department.example": same(400)}},
 	"GET /api/v1/incidents/:id": {probe: "/api/v1/incidents/:incident", perTarget: true, dflt: same(401), by: map[string]outcome{
 		"northgate-system": {200, 404}, "brightwell-system": {404, 200}}},
 
@@ -180,6 +190,18 @@ func editReach(ok int) map[string]outcome {
 		"officer@northgate.example":  {ok, 404},
 		"officer@brightwell.example": {404, ok},
 	}
+}
+
+// incidentWriters is who may add an update to each partner's incident: its
+// own officers and the department's reviewers (ok); the auditor reaches it
+// but may not write (auditor).
+func incidentWriters(ok, auditor int) map[string]outcome {
+	m := editReach(ok)
+	for k, v := range manageReach(ok) {
+		m[k] = v
+	}
+	m["auditor@department.example"] = same(auditor)
+	return m
 }
 
 // signedIn adds what pages answer people who are not signed in: a redirect to

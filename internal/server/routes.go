@@ -102,6 +102,7 @@ func (s *Server) routes() error {
 	private.GET("/verification/:record", s.allow(access.VerifyEvidence), s.decideRecord)
 	private.POST("/verification/:record", s.allow(access.VerifyEvidence), s.decideRecord)
 	s.incidentJourneyRoutes(private)
+	s.incidentReviewRoutes(private)
 	private.GET("/sessions", s.allow(access.ManageSessions), s.sessionsPage)
 	private.POST("/sessions/:ref/end", s.allow(access.ManageSessions), s.endSession)
 	private.GET("/audit", s.allow(access.ViewAudit), s.auditPage)

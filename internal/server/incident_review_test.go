@@ -1,0 +1,126 @@
+package server_test
+
+import (
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/department/safeguarding-portal/internal/portaltest"
+)
+
+var versionField = regexp.MustCompile(`name="version" value="(\d+)"`)
+
+func (u contractUser) version(path string) string {
+	u.t.Helper()
+	_, page := u.get(path)
+	m := versionField.FindStringSubmatch(page)
+	if m == nil {
+		u.t.Fatalf("%s has no version field", path)
+	}
+	return m[1]
+}
+
+func notifyByAPI(t *testing.T, p *portaltest.Portal, partner string, changes map[string]any) string {
+	t.Helper()
+	api := apiClient{t, p.URL, portaltest.APIToken(t, p.URL, partner+"-system", partner+"-secret", "incidents:write", "incidents:read")}
+	resp, body := api.do(http.MethodPost, "/api/v1/incidents", newKey(), notice(t, changes))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("notify: %d %s", resp.StatusCode, body)
+	}
+	return strings.TrimPrefix(resp.Header.Get("Location"), "/api/v1/incidents/")
+}
+
+// The department reviews an incident a partner's system notified, asks for
+// information, the partner's officer answers on the page, and the manager
+// records the outcome and closes it; a lead signs off a critical one.
+func TestIncidentReviewOnTheWeb(t *testing.T) {
+	p := portaltest.Start(t)
+	id := notifyByAPI(t, p, "northgate", nil)
+	path := "/incidents/" + id
+	manager := signInAs(t, p, "manager@department.example")
+	officer := signInAs(t, p, "officer@northgate.example")
+
+	_, list := manager.get("/incidents?awaiting=yes")
+	if !strings.Contains(list, path) || !strings.Contains(list, "Awaiting acknowledgement") {
+		t.Fatalf("the manager's list of incidents awaiting acknowledgement lacks the incident")
+	}
+	_, page := officer.get(path)
+	if !strings.Contains(page, "Harbour House") || !strings.Contains(page, "Recognise") || strings.Contains(page, "Acknowledge the incident") {
+		t.Errorf("the officer's view of the incident")
+	}
+
+	v := manager.version(path)
+	manager.save(path+"/acknowledge", url.Values{"version": {v}}, path+"?saved=acknowledged")
+	// A second acknowledgement from a page opened before the first is a conflict, not a 500.
+	if status, body, _ := manager.post(path+"/acknowledge", url.Values{"version": {v}}); status != http.StatusConflict || !strings.Contains(body, "Someone else changed this incident") {
+		t.Errorf("a stale acknowledgement: %d", status)
+	}
+	v = manager.version(path)
+	manager.refused(path+"/request", url.Values{"version": {v}, "question": {"  "}}, "Enter what the partner needs to tell you")
+	manager.save(path+"/request", url.Values{"version": {v}, "question": {"Which police station took the report?"}}, path+"?saved=requested")
+
+	_, page = officer.get(path)
+	if !strings.Contains(page, "The department has asked for information") || !strings.Contains(page, "Which police station") {
+		t.Fatalf("the officer does not see the request")
+	}
+	request := regexp.MustCompile(`name="request" value="([0-9a-f]{24})"`).FindStringSubmatch(page)
+	if request == nil {
+		t.Fatal("no request ID on the answer form")
+	}
+	officer.refused(path+"/respond", url.Values{"request": {request[1]}, "answer": {""}}, "Enter your answer")
+	officer.save(path+"/respond", url.Values{"request": {request[1]}, "answer": {"Croydon police station, reference 42/1234."}}, path+"?saved=answer")
+	officer.save(path+"/updates", url.Values{"update": {"The customer has been moved to a ground-floor room."}}, path+"?saved=update")
+
+	// Others cannot act on it.
+	other := signInAs(t, p, "officer@brightwell.example")
+	if status, _ := other.get(path); status != http.StatusNotFound {
+		t.Errorf("another partner's officer viewing the incident: %d", status)
+	}
+	if status, _, _ := other.post(path+"/updates", url.Values{"update": {"x"}}); status != http.StatusNotFound {
+		t.Errorf("another partner's officer adding an update: %d", status)
+	}
+	auditor := signInAs(t, p, "auditor@department.example")
+	if status, _ := auditor.get(path); status != http.StatusOK {
+		t.Errorf("the auditor reading the incident: %d", status)
+	}
+	if status, _, _ := auditor.post(path+"/close", url.Values{"version": {"1"}}); status != http.StatusForbidden {
+		t.Errorf("the auditor closing the incident: %d", status)
+	}
+	if status, _, _ := officer.post(path+"/acknowledge", url.Values{"version": {"1"}}); status != http.StatusForbidden {
+		t.Errorf("the officer acknowledging their own incident: %d", status)
+	}
+
+	v = manager.version(path)
+	manager.refused(path+"/close", url.Values{"version": {v}}, "Record the outcome and lessons learned before closing the incident")
+	manager.refused(path+"/outcome", url.Values{"version": {v}, "outcome": {"Handled well."}, "lessons": {""}}, "Enter the lessons learned")
+	manager.save(path+"/outcome", url.Values{"version": {v}, "outcome": {"Handled well."}, "lessons": {"Night checks of corridors."}}, path+"?saved=outcome")
+	v = manager.version(path)
+	page = manager.save(path+"/close", url.Values{"version": {v}}, path+"?saved=closed")
+	for _, want := range []string{"Closed", "Handled well.", "Night checks of corridors.", "Croydon police station", "ground-floor room", "Which police station"} {
+		if !strings.Contains(page, html.EscapeString(want)) {
+			t.Errorf("the closed incident's page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "Add the update") {
+		t.Error("a closed incident still offers to add an update")
+	}
+
+	// A critical incident needs a lead's sign-off; the manager cannot give it.
+	critical := notifyByAPI(t, p, "northgate", map[string]any{"category": "sexual_assault"})
+	cpath := "/incidents/" + critical
+	manager.save(cpath+"/acknowledge", url.Values{"version": {manager.version(cpath)}}, cpath+"?saved=acknowledged")
+	manager.save(cpath+"/outcome", url.Values{"version": {manager.version(cpath)}, "outcome": {"Police investigating."}, "lessons": {"Staffing at night."}}, cpath+"?saved=outcome")
+	manager.refused(cpath+"/close", url.Values{"version": {manager.version(cpath)}}, "needs a safeguarding lead's sign-off")
+	if status, _, _ := manager.post(cpath+"/sign-off", url.Values{"version": {manager.version(cpath)}}); status != http.StatusForbidden {
+		t.Errorf("a manager signing off: %d", status)
+	}
+	lead := signInAs(t, p, "lead@department.example")
+	lead.save(cpath+"/sign-off", url.Values{"version": {lead.version(cpath)}}, cpath+"?saved=signed-off")
+	page = manager.save(cpath+"/close", url.Values{"version": {manager.version(cpath)}}, cpath+"?saved=closed")
+	if !strings.Contains(page, "Signed off by") {
+		t.Error("the closed critical incident does not show its sign-off")
+	}
+}
