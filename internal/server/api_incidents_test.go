@@ -63,7 +63,7 @@ func (k *contract) check(t *testing.T, name, body string) {
 }
 
 type apiClient struct {
-	t     *testing.T
+	t     testing.TB
 	base  string
 	token string
 }
@@ -94,7 +94,7 @@ func newKey() string { return bson.NewObjectID().Hex() + "-key" }
 
 // notice is a valid notification for Northgate's contract, as a partner
 // system would send it, with changes applied on top.
-func notice(t *testing.T, changes map[string]any) []byte {
+func notice(t testing.TB, changes map[string]any) []byte {
 	t.Helper()
 	aware := time.Now().Add(-30 * time.Minute).UTC()
 	n := map[string]any{
