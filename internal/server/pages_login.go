@@ -95,6 +95,10 @@ func (s *Server) authCallback(c *gin.Context) {
 		return
 	}
 	c.Set(ctxSession, sess)
+	if err := s.people.Seen(ctx, id); err != nil {
+		// Only escalation e-mail needs it, and it falls back to the configured addresses.
+		s.log.Error("remember department person", "err", err, "request_id", c.GetString(ctxRequestID))
+	}
 	e := event(c, "sign_in", "session/"+sess.Ref, "", audit.Success)
 	if id.Org != auth.DepartmentOrg {
 		e.PartnerID = id.Org

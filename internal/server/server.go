@@ -12,6 +12,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/evidence"
 	"github.com/department/safeguarding-portal/internal/idempotency"
 	"github.com/department/safeguarding-portal/internal/incident"
+	"github.com/department/safeguarding-portal/internal/people"
 	"github.com/department/safeguarding-portal/internal/records"
 	"github.com/department/safeguarding-portal/internal/requirements"
 	"log/slog"
@@ -50,6 +51,7 @@ type Server struct {
 	evidence     *evidence.Store
 	upkeep       *records.Upkeep
 	incidents    *incident.Store
+	people       *people.Directory
 	idempotency  *idempotency.Keys
 	// incidentRules and bankHolidays set notification deadlines.
 	incidentRules *incident.Rules
@@ -139,6 +141,7 @@ func New(d Deps) (*Server, error) {
 	s.evidence = evidence.NewStore(d.Store.DB)
 	s.upkeep = &records.Upkeep{Records: s.records, Staff: s.staff, Partners: s.partners, Catalogue: s.requirements}
 	s.incidents = incident.NewStore(d.Store.DB, d.Trail)
+	s.people = people.New(d.Store.DB)
 	s.idempotency = idempotency.New(d.Store.DB)
 	s.incidentRules = cmp.Or(d.IncidentRules, incident.DefaultRules())
 	s.bankHolidays = cmp.Or(d.BankHolidays, deadline.Default())
