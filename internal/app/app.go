@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/department/safeguarding-portal/internal/escalation"
 	"github.com/department/safeguarding-portal/internal/evidence"
 	"github.com/department/safeguarding-portal/internal/idempotency"
 	"github.com/department/safeguarding-portal/internal/incident"
@@ -369,6 +370,9 @@ func ensureRosterIndexes(ctx context.Context, db *mongo.Database, trail *audit.T
 		return err
 	}
 	if err := idempotency.New(db).EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	if err := escalation.NewOutbox(db).EnsureIndexes(ctx); err != nil {
 		return err
 	}
 	if err := books.EnsureImportIndexes(ctx); err != nil {

@@ -74,6 +74,41 @@ type Config struct {
 	// Evidence bounds uploaded evidence files and how long verified vetting
 	// evidence is kept.
 	Evidence Evidence `yaml:"evidence"`
+
+	// Escalation is how critical incidents reach safeguarding leads and
+	// contract managers at once: e-mail and signed webhooks.
+	Escalation Escalation `yaml:"escalation"`
+}
+
+// Escalation settings.
+type Escalation struct {
+	// SMTP is the mail relay; an empty Addr sends no e-mail (the deliveries
+	// wait, shown to leads as not sent, until a relay is configured).
+	SMTP SMTP `yaml:"smtp"`
+	// Emails always receive escalations, whoever has signed in: a shared
+	// safeguarding leads' mailbox, say. Leads and the contract's managers
+	// known to the portal are added to them.
+	Emails []string `yaml:"emails"`
+	// Webhooks receive each escalation as signed JSON.
+	Webhooks []Webhook `yaml:"webhooks"`
+}
+
+// SMTP is a mail relay.
+type SMTP struct {
+	Addr     string `yaml:"addr"` // host:port
+	From     string `yaml:"from"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// StartTLS is "require" (the default), "opportunistic" or "none" (a
+	// relay on the same host only).
+	StartTLS string `yaml:"starttls"`
+}
+
+// Webhook is an endpoint that receives escalations, and the secret their
+// HMAC-SHA256 signatures are made with.
+type Webhook struct {
+	URL    string `yaml:"url"`
+	Secret string `yaml:"secret"`
 }
 
 // Evidence settings.
@@ -186,6 +221,18 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	set("PORTAL_REQUIREMENTS_FILE", &c.RequirementsFile)
 	set("PORTAL_INCIDENT_RULES_FILE", &c.IncidentRulesFile)
 	set("PORTAL_BANK_HOLIDAYS_FILE", &c.BankHolidaysFile)
+	set("PORTAL_SMTP_ADDR", &c.Escalation.SMTP.Addr)
+	set("PORTAL_SMTP_FROM", &c.Escalation.SMTP.From)
+	set("PORTAL_SMTP_USERNAME", &c.Escalation.SMTP.Username)
+	set("PORTAL_SMTP_PASSWORD", &c.Escalation.SMTP.Password)
+	set("PORTAL_SMTP_STARTTLS", &c.Escalation.SMTP.StartTLS)
+	if v := getenv("PORTAL_ESCALATION_EMAILS"); v != "" {
+		c.Escalation.Emails = strings.Split(v, ",")
+	}
+	// One webhook by environment, for simple deployments; more in the file.
+	if v := getenv("PORTAL_ESCALATION_WEBHOOK_URL"); v != "" {
+		c.Escalation.Webhooks = []Webhook{{URL: v, Secret: getenv("PORTAL_ESCALATION_WEBHOOK_SECRET")}}
+	}
 	if v := getenv("PORTAL_SEED_DEMO_DATA"); v != "" {
 		b, ok := parseBool(v)
 		if !ok {
@@ -344,6 +391,25 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.BankHolidays(); err != nil {
 		return err
+	}
+	switch c.Escalation.SMTP.StartTLS {
+	case "", "require", "opportunistic", "none":
+	default:
+		return &Error{"PORTAL_SMTP_STARTTLS", fmt.Sprintf("must be require, opportunistic or none (got %q)", c.Escalation.SMTP.StartTLS)}
+	}
+	if c.Escalation.SMTP.Addr != "" && c.Escalation.SMTP.From == "" {
+		return &Error{"PORTAL_SMTP_FROM", "is required when PORTAL_SMTP_ADDR is set"}
+	}
+	for _, w := range c.Escalation.Webhooks {
+		u, err := url.Parse(w.URL)
+		switch {
+		case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+			return &Error{"PORTAL_ESCALATION_WEBHOOK_URL", "must be an http or https address"}
+		case c.Env == Production && u.Scheme != "https":
+			return &Error{"PORTAL_ESCALATION_WEBHOOK_URL", "must use https in production"}
+		case len(w.Secret) < 32:
+			return &Error{"PORTAL_ESCALATION_WEBHOOK_SECRET", "must be at least 32 characters, so signatures cannot be guessed"}
+		}
 	}
 	if c.Evidence.MaxMB < 1 || c.Evidence.MaxMB > 50 {
 		return &Error{"PORTAL_EVIDENCE_MAX_MB", fmt.Sprintf("must be between 1 and 50 (got %d)", c.Evidence.MaxMB)}

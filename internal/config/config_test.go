@@ -236,3 +236,28 @@ func TestIncidentRulesAndBankHolidaysFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestEscalationSettings(t *testing.T) {
+	secret := strings.Repeat("s", 32)
+	c, err := Load("", env(map[string]string{
+		"PORTAL_SMTP_ADDR": "relay.example:587", "PORTAL_SMTP_FROM": "portal@department.example", "PORTAL_SMTP_STARTTLS": "require",
+		"PORTAL_ESCALATION_EMAILS":      "leads@department.example,duty@department.example",
+		"PORTAL_ESCALATION_WEBHOOK_URL": "http://oncall.example/hook", "PORTAL_ESCALATION_WEBHOOK_SECRET": secret,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Escalation.Emails) != 2 || c.Escalation.Webhooks[0].Secret != secret || c.Escalation.SMTP.Addr != "relay.example:587" {
+		t.Errorf("escalation settings not read: %+v", c.Escalation)
+	}
+	for setting, bad := range map[string]map[string]string{
+		"PORTAL_SMTP_STARTTLS":             {"PORTAL_SMTP_STARTTLS": "sometimes"},
+		"PORTAL_SMTP_FROM":                 {"PORTAL_SMTP_ADDR": "relay.example:25"},
+		"PORTAL_ESCALATION_WEBHOOK_SECRET": {"PORTAL_ESCALATION_WEBHOOK_URL": "https://oncall.example/hook", "PORTAL_ESCALATION_WEBHOOK_SECRET": "short"},
+		"PORTAL_ESCALATION_WEBHOOK_URL":    {"PORTAL_ESCALATION_WEBHOOK_URL": "ftp://oncall.example", "PORTAL_ESCALATION_WEBHOOK_SECRET": secret},
+	} {
+		if _, err := Load("", env(bad)); err == nil || !strings.Contains(err.Error(), setting) {
+			t.Errorf("%v: err = %v, want one naming %s", bad, err, setting)
+		}
+	}
+}

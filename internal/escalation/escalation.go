@@ -106,15 +106,18 @@ func (o *Outbox) now() time.Time {
 // query and the status pages. Claims expire by themselves on MongoDB; the
 // embedded store has no expiring indexes, and there the workers purge them.
 func (o *Outbox) EnsureIndexes(ctx context.Context) error {
-	_, err := o.coll.Indexes().CreateMany(ctx, []mongo.IndexModel{
+	// One at a time: the embedded store fails a batch naming indexes that
+	// already exist, as they do from the second start on.
+	for _, m := range []mongo.IndexModel{
 		{Keys: bson.D{{Key: "state", Value: 1}, {Key: "next_attempt_at", Value: 1}}, Options: options.Index().SetName("due")},
 		{Keys: bson.D{{Key: "incident_id", Value: 1}}, Options: options.Index().SetName("incident")},
 		{Keys: bson.D{{Key: "created_at", Value: -1}}, Options: options.Index().SetName("recent")},
-	})
-	if err != nil {
-		return fmt.Errorf("create escalation delivery indexes: %w", err)
+	} {
+		if _, err := o.coll.Indexes().CreateOne(ctx, m); err != nil {
+			return fmt.Errorf("create escalation delivery index: %w", err)
+		}
 	}
-	_, err = o.claims.Indexes().CreateOne(ctx, mongo.IndexModel{
+	_, err := o.claims.Indexes().CreateOne(ctx, mongo.IndexModel{
 		Keys: bson.D{{Key: "at", Value: 1}}, Options: options.Index().SetName("expires").SetExpireAfterSeconds(int32(claimKeep / time.Second)),
 	})
 	var ce mongo.CommandError

@@ -66,14 +66,17 @@ func (s *Store) now() time.Time {
 // partner's list in update order (the API's cursor), references, and the
 // department's lists by status.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
-	_, err := s.incidents().Indexes().CreateMany(ctx, []mongo.IndexModel{
+	// One at a time: the embedded store fails a batch naming indexes that
+	// already exist.
+	for _, m := range []mongo.IndexModel{
 		{Keys: bson.D{{Key: "partner_id", Value: 1}, {Key: "updated_at", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("partner_updated")},
 		{Keys: bson.D{{Key: "reference", Value: 1}}, Options: options.Index().SetName("reference").SetUnique(true)},
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "notified_at", Value: 1}}, Options: options.Index().SetName("status_notified")},
 		{Keys: bson.D{{Key: "contract_id", Value: 1}, {Key: "notified_at", Value: 1}}, Options: options.Index().SetName("contract_notified")},
-	})
-	if err != nil {
-		return fmt.Errorf("create incident indexes: %w", err)
+	} {
+		if _, err := s.incidents().Indexes().CreateOne(ctx, m); err != nil {
+			return fmt.Errorf("create incident index: %w", err)
+		}
 	}
 	return nil
 }

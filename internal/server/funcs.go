@@ -102,6 +102,7 @@ var pageFuncs = template.FuncMap{
 	"indicatorName":       incident.IndicatorName,
 	"agencyName":          incident.AgencyName,
 	"lateness":            lateness,
+	"deliveryStateName":   func(st string) string { return deliveryStateNames[st] },
 	"dateTimeShort":       func(t time.Time) string { return t.In(london).Format("2 January 2006, 15:04") },
 	// count says how many of something: "1 person", "3 people".
 	"count": func(n int, one, many string) string {

@@ -103,6 +103,8 @@ func (s *Server) routes() error {
 	private.POST("/verification/:record", s.allow(access.VerifyEvidence), s.decideRecord)
 	s.incidentJourneyRoutes(private)
 	s.incidentReviewRoutes(private)
+	private.GET("/escalations", s.allow(access.SignOffIncidents), s.escalationsList)
+	private.POST("/escalations/:delivery/retry", s.allow(access.SignOffIncidents), s.escalationRetry)
 	private.GET("/sessions", s.allow(access.ManageSessions), s.sessionsPage)
 	private.POST("/sessions/:ref/end", s.allow(access.ManageSessions), s.endSession)
 	private.GET("/audit", s.allow(access.ViewAudit), s.auditPage)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/department/safeguarding-portal/internal/deadline"
+	"github.com/department/safeguarding-portal/internal/escalation"
 	"github.com/department/safeguarding-portal/internal/evidence"
 	"github.com/department/safeguarding-portal/internal/idempotency"
 	"github.com/department/safeguarding-portal/internal/incident"
@@ -52,7 +53,10 @@ type Server struct {
 	upkeep       *records.Upkeep
 	incidents    *incident.Store
 	people       *people.Directory
-	idempotency  *idempotency.Keys
+	outbox       *escalation.Outbox
+	// escalationWorker sends this replica's share of escalations.
+	escalationWorker *escalation.Worker
+	idempotency      *idempotency.Keys
 	// incidentRules and bankHolidays set notification deadlines.
 	incidentRules *incident.Rules
 	bankHolidays  *deadline.Calendar
@@ -142,6 +146,8 @@ func New(d Deps) (*Server, error) {
 	s.upkeep = &records.Upkeep{Records: s.records, Staff: s.staff, Partners: s.partners, Catalogue: s.requirements}
 	s.incidents = incident.NewStore(d.Store.DB, d.Trail)
 	s.people = people.New(d.Store.DB)
+	s.outbox = escalation.NewOutbox(d.Store.DB)
+	s.escalationWorker = s.newEscalationWorker()
 	s.idempotency = idempotency.New(d.Store.DB)
 	s.incidentRules = cmp.Or(d.IncidentRules, incident.DefaultRules())
 	s.bankHolidays = cmp.Or(d.BankHolidays, deadline.Default())
@@ -153,8 +159,9 @@ func New(d Deps) (*Server, error) {
 	if err := s.routes(); err != nil {
 		return nil, err
 	}
-	s.background.Add(1)
+	s.background.Add(2)
 	go s.upkeepLoop()
+	go s.escalationLoop()
 	return s, nil
 }
 
