@@ -369,6 +369,9 @@ func ensureRosterIndexes(ctx context.Context, db *mongo.Database, trail *audit.T
 	if err := incident.NewStore(db, trail).EnsureIndexes(ctx); err != nil {
 		return err
 	}
+	if err := incident.NewDraftStore(db).EnsureIndexes(ctx); err != nil {
+		return err
+	}
 	if err := idempotency.New(db).EnsureIndexes(ctx); err != nil {
 		return err
 	}

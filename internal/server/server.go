@@ -52,6 +52,7 @@ type Server struct {
 	evidence     *evidence.Store
 	upkeep       *records.Upkeep
 	incidents    *incident.Store
+	drafts       *incident.DraftStore
 	people       *people.Directory
 	outbox       *escalation.Outbox
 	// escalationWorker sends this replica's share of escalations.
@@ -145,6 +146,7 @@ func New(d Deps) (*Server, error) {
 	s.evidence = evidence.NewStore(d.Store.DB)
 	s.upkeep = &records.Upkeep{Records: s.records, Staff: s.staff, Partners: s.partners, Catalogue: s.requirements}
 	s.incidents = incident.NewStore(d.Store.DB, d.Trail)
+	s.drafts = incident.NewDraftStore(d.Store.DB)
 	s.people = people.New(d.Store.DB)
 	s.outbox = escalation.NewOutbox(d.Store.DB)
 	s.escalationWorker = s.newEscalationWorker()
@@ -231,6 +233,9 @@ func (s *Server) upkeepLoop() {
 		}
 		if _, err := s.idempotency.Expire(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("expired idempotency keys not deleted", "err", err)
+		}
+		if _, err := s.drafts.Expire(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("expired incident drafts not deleted", "err", err)
 		}
 		select {
 		case <-ctx.Done():
