@@ -96,14 +96,17 @@ func newReference(at time.Time) string {
 	return string(out)
 }
 
-// Create stores a new incident with its audit event, giving it its ID and
-// reference. The caller has checked the notice and started its clocks.
+// Create stores a new incident with its audit event, giving it its
+// reference and, unless the caller chose one, its ID. The caller has checked the notice and started its clocks.
 func (s *Store) Create(ctx context.Context, scope access.Scope, in *Incident, e audit.Event) error {
 	if !scope.IncludesContract(in.ContractID, in.PartnerID) {
 		return ErrNotFound
 	}
 	now := s.now()
-	in.ID = bson.NewObjectID()
+	// A caller may have chosen the ID, so that a retry can find what it made.
+	if in.ID.IsZero() {
+		in.ID = bson.NewObjectID()
+	}
 	in.Indicators = sortedIndicators(in.Indicators)
 	if in.Referrals == nil {
 		in.Referrals = []Referral{}

@@ -11,6 +11,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/audit"
 	"github.com/department/safeguarding-portal/internal/incident"
 	"github.com/department/safeguarding-portal/internal/store/storetest"
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 func newStore(t *testing.T) *incident.Store {
@@ -126,5 +127,24 @@ func TestListInUpdateOrderWithCursor(t *testing.T) {
 	none, _, err := s.List(ctx, scope, incident.Query{Status: incident.Closed, Limit: 10})
 	if err != nil || len(none) != 0 {
 		t.Errorf("closed: %d, %v", len(none), err)
+	}
+}
+
+// A caller that chose the ID (the API, so a retry can find what its first
+// attempt made) keeps it, and the same ID cannot be stored twice.
+func TestCreateKeepsAChosenID(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	chosen := bson.NewObjectID()
+	in := incident.Incident{ID: chosen, PartnerID: "northgate", Notice: validNotice(), Source: "api"}
+	in.ContractID = "NG-1"
+	ev := audit.Event{Actor: audit.Actor{Kind: "client", Subject: "c"}, Action: "incident.create", Outcome: audit.Success}
+	if err := s.Create(ctx, access.PartnerScope("northgate"), &in, ev); err != nil || in.ID != chosen {
+		t.Fatalf("created %v (%v), want the chosen ID %v", in.ID, err, chosen)
+	}
+	again := incident.Incident{ID: chosen, PartnerID: "northgate", Notice: validNotice(), Source: "api"}
+	again.ContractID = "NG-1"
+	if err := s.Create(ctx, access.PartnerScope("northgate"), &again, ev); err == nil {
+		t.Error("the same ID was stored twice")
 	}
 }

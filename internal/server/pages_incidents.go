@@ -54,6 +54,7 @@ type incidentListPage struct {
 	Filter     incident.Filter
 	Partners   map[string]string
 	Department bool
+	CanNotify  bool
 	Statuses   []any
 	Categories []any
 	Indicators []any
@@ -99,7 +100,8 @@ func (s *Server) incidentList(c *gin.Context) {
 		s.fail(c, "name partners", err)
 		return
 	}
-	data := incidentListPage{Total: total, Filter: f, Partners: names, Department: p.Org == auth.DepartmentOrg}
+	data := incidentListPage{Total: total, Filter: f, Partners: names, Department: p.Org == auth.DepartmentOrg,
+		CanNotify: p.May(access.CreateIncident)}
 	for _, in := range list {
 		row := incidentRow{Incident: in, PartnerName: names[in.PartnerID], CategoryName: s.categoryName(in.Category)}
 		if k := in.DepartmentClock(); k.Late() {
