@@ -149,7 +149,10 @@ type Incident struct {
 	NotifiedAt time.Time `bson:"notified_at"`
 	NotifiedBy Actor     `bson:"notified_by"`
 	Clocks     []Clock   `bson:"clocks"`
-	Updates    []Update  `bson:"updates"`
+	// LateBy repeats the department clock's lateness at the top level, where
+	// the embedded store can sum it (it cannot reach into unwound arrays).
+	LateBy  time.Duration `bson:"late_by,omitempty"`
+	Updates []Update      `bson:"updates"`
 	// OpenRequest is the information request waiting for the partner's answer.
 	OpenRequest    *bson.ObjectID `bson:"open_request,omitempty"`
 	AcknowledgedAt *time.Time     `bson:"acknowledged_at,omitempty"`

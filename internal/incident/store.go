@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -112,6 +114,7 @@ func (s *Store) Create(ctx context.Context, scope access.Scope, in *Incident, e 
 		in.Referrals = []Referral{}
 	}
 	in.Status = Notified
+	in.LateBy = in.DepartmentClock().LateBy
 	in.Version = 1
 	in.CreatedAt, in.UpdatedAt, in.NotifiedAt = now, now, now
 	in.Updates = []Update{{ID: bson.NewObjectID(), At: now, By: in.NotifiedBy, Kind: KindNotified,
@@ -255,4 +258,93 @@ func (s *Store) Search(ctx context.Context, scope access.Scope, f Filter, page, 
 		return nil, 0, fmt.Errorf("search incidents: %w", err)
 	}
 	return out, total, nil
+}
+
+// Timeliness is how promptly the department was told of a contract's
+// incidents.
+type Timeliness struct {
+	ContractID string
+	PartnerID  string
+	Notified   int
+	Late       int
+	// LateBy is the lateness of the late ones, added up.
+	LateBy time.Duration
+}
+
+// OnTimePercent is the share notified on time, or 100 with none notified.
+func (t Timeliness) OnTimePercent() float64 {
+	if t.Notified == 0 {
+		return 100
+	}
+	return float64(t.Notified-t.Late) * 100 / float64(t.Notified)
+}
+
+// AverageLateness is how late the late ones were, on average.
+func (t Timeliness) AverageLateness() time.Duration {
+	if t.Late == 0 {
+		return 0
+	}
+	return t.LateBy / time.Duration(t.Late)
+}
+
+// TimelinessSince counts, per contract within reach, the incidents notified
+// since a time and how many of them reached the department late.
+func (s *Store) TimelinessSince(ctx context.Context, scope access.Scope, since time.Time) ([]Timeliness, error) {
+	match := scope.ContractFieldFilter("contract_id", bson.E{Key: "notified_at", Value: bson.D{{Key: "$gte", Value: since.UTC()}}})
+	type row struct {
+		Key struct {
+			Contract string `bson:"contract"`
+			Partner  string `bson:"partner"`
+		} `bson:"_id"`
+		Count int `bson:"count"`
+	}
+	run := func(pipeline bson.A) ([]row, error) {
+		cur, err := s.incidents().Aggregate(ctx, pipeline)
+		if err != nil {
+			return nil, fmt.Errorf("incident timeliness: %w", err)
+		}
+		var out []row
+		if err := cur.All(ctx, &out); err != nil {
+			return nil, fmt.Errorf("incident timeliness: %w", err)
+		}
+		return out, nil
+	}
+	group := bson.D{{Key: "$group", Value: bson.D{
+		{Key: "_id", Value: bson.D{{Key: "contract", Value: "$contract_id"}, {Key: "partner", Value: "$partner_id"}}},
+		{Key: "count", Value: bson.D{{Key: "$sum", Value: 1}}},
+	}}}
+	all, err := run(bson.A{bson.D{{Key: "$match", Value: match}}, group})
+	if err != nil {
+		return nil, err
+	}
+	// The late ones are few; their lateness is added up here because the
+	// embedded store's $sum loses 64-bit integers.
+	cur, err := s.incidents().Find(ctx, append(match, bson.E{Key: "late_by", Value: bson.D{{Key: "$gt", Value: 0}}}),
+		options.Find().SetProjection(bson.D{{Key: "contract_id", Value: 1}, {Key: "late_by", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("incident timeliness: %w", err)
+	}
+	var late []struct {
+		ContractID string        `bson:"contract_id"`
+		LateBy     time.Duration `bson:"late_by"`
+	}
+	if err := cur.All(ctx, &late); err != nil {
+		return nil, fmt.Errorf("incident timeliness: %w", err)
+	}
+	byContract := map[string]*Timeliness{}
+	var out []Timeliness
+	for _, r := range all {
+		out = append(out, Timeliness{ContractID: r.Key.Contract, PartnerID: r.Key.Partner, Notified: r.Count})
+	}
+	for i := range out {
+		byContract[out[i].ContractID] = &out[i]
+	}
+	for _, r := range late {
+		if t, ok := byContract[r.ContractID]; ok {
+			t.Late++
+			t.LateBy += r.LateBy
+		}
+	}
+	slices.SortFunc(out, func(a, b Timeliness) int { return strings.Compare(a.ContractID, b.ContractID) })
+	return out, nil
 }

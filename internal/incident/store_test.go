@@ -148,3 +148,56 @@ func TestCreateKeepsAChosenID(t *testing.T) {
 		t.Error("the same ID was stored twice")
 	}
 }
+
+// Timeliness counts each contract's incidents and the late ones by the
+// department's clock only, within the caller's reach.
+func TestTimeliness(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	ev := audit.Event{Actor: audit.Actor{Kind: "client", Subject: "c"}, Action: "incident.create", Outcome: audit.Success}
+	add := func(partnerID, contractID string, clocks ...incident.Clock) {
+		in := incident.Incident{PartnerID: partnerID, Notice: validNotice(), Source: "api", Clocks: clocks}
+		in.ContractID = contractID
+		if err := s.Create(ctx, access.PartnerScope(partnerID), &in, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	onTime := incident.Clock{Regime: "department"}
+	late := func(d time.Duration) incident.Clock { return incident.Clock{Regime: "department", LateBy: d} }
+	icoLate := incident.Clock{Regime: "ico", LateBy: 5 * time.Hour}
+	add("northgate", "NG-1", onTime)
+	add("northgate", "NG-1", late(2*time.Hour))
+	add("northgate", "NG-1", late(4*time.Hour), icoLate)
+	add("northgate", "NG-1", onTime, icoLate) // late to the ICO, on time to the department
+	add("northgate", "NG-2", onTime)
+	add("brightwell", "BW-1", late(time.Hour))
+
+	got, err := s.TimelinessSince(ctx, access.Everything(), time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []incident.Timeliness{
+		{ContractID: "BW-1", PartnerID: "brightwell", Notified: 1, Late: 1, LateBy: time.Hour},
+		{ContractID: "NG-1", PartnerID: "northgate", Notified: 4, Late: 2, LateBy: 6 * time.Hour},
+		{ContractID: "NG-2", PartnerID: "northgate", Notified: 1},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("row %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if p := got[1].OnTimePercent(); p != 50 || got[1].AverageLateness() != 3*time.Hour {
+		t.Errorf("NG-1: %.0f%% on time, %v late on average", p, got[1].AverageLateness())
+	}
+	mine, err := s.TimelinessSince(ctx, access.PartnerScope("brightwell"), time.Now().Add(-time.Hour))
+	if err != nil || len(mine) != 1 || mine[0].ContractID != "BW-1" {
+		t.Errorf("brightwell's own: %+v %v", mine, err)
+	}
+	later, err := s.TimelinessSince(ctx, access.Everything(), time.Now().Add(time.Hour))
+	if err != nil || len(later) != 0 {
+		t.Errorf("since a later time: %+v %v", later, err)
+	}
+}

@@ -47,6 +47,9 @@ func TestIncidentReviewOnTheWeb(t *testing.T) {
 	if !strings.Contains(list, path) || !strings.Contains(list, "Awaiting acknowledgement") {
 		t.Fatalf("the manager's list of incidents awaiting acknowledgement lacks the incident")
 	}
+	if !regexp.MustCompile(`(?s)id="timeliness".*CS-ACC-2025-014.*>1</td>.*>0</td>.*100.0%`).MatchString(list) {
+		t.Errorf("the timeliness table does not show Northgate's one incident on time")
+	}
 	_, page := officer.get(path)
 	if !strings.Contains(page, "Harbour House") || !strings.Contains(page, "Recognise") || strings.Contains(page, "Acknowledge the incident") {
 		t.Errorf("the officer's view of the incident")

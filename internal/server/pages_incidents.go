@@ -60,6 +60,12 @@ type incidentListPage struct {
 	Indicators []any
 	PartnerOpt []any
 	Pagination map[string]any
+	Timeliness []timelinessRow
+}
+
+type timelinessRow struct {
+	incident.Timeliness
+	PartnerName string
 }
 
 type incidentRow struct {
@@ -130,6 +136,14 @@ func (s *Server) incidentList(c *gin.Context) {
 		for _, id := range ids {
 			data.PartnerOpt = append(data.PartnerOpt, map[string]any{"value": id, "text": names[id], "selected": id == f.PartnerID})
 		}
+	}
+	timely, err := s.incidents.TimelinessSince(ctx, p.Scope, time.Now().AddDate(-1, 0, 0))
+	if err != nil {
+		s.fail(c, "incident timeliness", err)
+		return
+	}
+	for _, t := range timely {
+		data.Timeliness = append(data.Timeliness, timelinessRow{Timeliness: t, PartnerName: names[t.PartnerID]})
 	}
 	pages := int((total + incidentsPerPage - 1) / incidentsPerPage)
 	data.Pagination = pagination("/incidents", c.Request.URL.Query(), page, pages)
