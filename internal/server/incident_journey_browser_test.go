@@ -2,23 +2,40 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"mime"
+	"mime/quotedprintable"
+	netmail "net/mail"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/department/safeguarding-portal/internal/escalation"
+	"github.com/department/safeguarding-portal/internal/escalation/escalationtest"
 	"github.com/department/safeguarding-portal/internal/incident"
 	"github.com/department/safeguarding-portal/internal/portaltest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-// TestBrowserIncidentJourney notifies a missing child as Northgate's
-// compliance officer in a real browser, page by page to the confirmation:
-// one error summary, a save and return, and a change made from the check
-// answers page, with axe-core on every kind of page.
+// TestBrowserIncidentJourney notifies a missing unaccompanied child as
+// Northgate's compliance officer in a real browser, page by page to the
+// confirmation: one error summary, a save and return, and a change made from
+// the check answers page, with axe-core on every kind of page. The incident
+// is critical, so the leads' mailbox, the lead, the contract's manager and the
+// department's webhook receive it, signed and without the customer's details;
+// then the manager acknowledges it from the list of incidents, and the lead
+// sees every delivery delivered.
 func TestBrowserIncidentJourney(t *testing.T) {
-	p := portaltest.Start(t)
+	mail := escalationtest.StartSMTP(t, "")
+	hook := escalationtest.StartReceiver(t, webhookSecret)
+	p := portaltest.StartWith(t, portaltest.Options{Env: escalationEnv(mail.Addr, hook.URL)})
+	// The portal learns the department's people, and so their addresses, as
+	// they sign in.
+	signInAs(t, p, "manager@department.example")
+	signInAs(t, p, "lead@department.example")
 	b := portaltest.NewBrowser(t)
 	continueButton := chromedp.CSS(`main button[name="action"][value="continue"]`)
 	now := time.Now().In(londonTZ)
@@ -143,6 +160,158 @@ func TestBrowserIncidentJourney(t *testing.T) {
 	if in.Site != "Wakefield Dispersal" || in.Source != "web" || !in.Critical || !in.Customer.UnaccompaniedChild ||
 		!strings.HasSuffix(b.Path(), "/incidents/"+in.ID.Hex()+"/confirmation") {
 		t.Errorf("stored %+v", in)
+	}
+	incidentPath := evaluate[string](b, `[...document.querySelectorAll("main a")].find(a => a.textContent.trim() === "View the incident").getAttribute("href")`)
+	id := strings.TrimPrefix(incidentPath, "/incidents/")
+	if id != in.ID.Hex() {
+		t.Fatalf("the confirmation links to %q, want the incident /incidents/%s", incidentPath, in.ID.Hex())
+	}
+
+	recipients := []string{"safeguarding-leads@department.example", "lead@department.example", "manager@department.example"}
+	checkEscalated(t, p, mail, hook, id, reference, recipients, "HO-7654321")
+
+	b.Do("sign out as the officer", chromedp.Click(chromedp.ID("sign-out")), portaltest.WaitForPath("/signed-out"))
+	browserSignIn(b, p.URL, "manager@department.example", "/contracts")
+	b.Do("open the serious incidents", chromedp.Click(chromedp.CSS(`main a[href="/incidents"]`)),
+		portaltest.WaitForPath("/incidents"), chromedp.WaitVisible(chromedp.ID("incidents")))
+	row := evaluate[string](b, `(document.querySelector('#incidents a[href="`+incidentPath+`"]')?.closest("tr")?.innerText ?? "").replace(/\s+/g, " ")`)
+	for _, want := range []string{reference, "Critical", "Missing customer", "Northgate Services Ltd", "On time", "Awaiting acknowledgement"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("the manager's list shows the incident as %q, without %q", row, want)
+		}
+	}
+	b.CheckAccessibility()
+	b.Do("open the incident", chromedp.Click(chromedp.CSS(`#incidents a[href="`+incidentPath+`"]`)),
+		portaltest.WaitForPath(incidentPath), chromedp.WaitVisible(chromedp.ID("incident-status")))
+	if got := b.Text("#incident-status"); !strings.Contains(got, "Awaiting acknowledgement") || !strings.Contains(got, "Critical") {
+		t.Errorf("the incident's status reads %q", got)
+	}
+	if got := b.Text("#incident-summary"); !strings.Contains(got, "Wakefield Dispersal") || !strings.Contains(got, "HO-7654321") {
+		t.Errorf("the manager's view of the incident %q", got)
+	}
+	b.CheckAccessibility()
+	b.Do("acknowledge it", chromedp.Click(chromedp.CSS(`form[action="`+incidentPath+`/acknowledge"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(".govuk-notification-banner--success")))
+	if got := b.Text(".govuk-notification-banner--success"); !strings.Contains(got, "The incident has been updated") {
+		t.Errorf("success banner %q", got)
+	}
+	if got := b.Text("#incident-status"); !strings.Contains(got, "Under review") {
+		t.Errorf("after acknowledging, the status reads %q", got)
+	}
+	if b.Path() != incidentPath {
+		t.Errorf("acknowledging went to %s", b.Path())
+	}
+
+	b.Do("sign out as the manager", chromedp.Click(chromedp.ID("sign-out")), portaltest.WaitForPath("/signed-out"))
+	browserSignIn(b, p.URL, "lead@department.example", "/portfolio")
+	b.Do("open the escalations", chromedp.Navigate(p.URL+"/escalations"), chromedp.WaitVisible(chromedp.ID("deliveries")))
+	deliveries := evaluate[[]string](b, `[...document.querySelectorAll("#deliveries tbody tr")]
+		.filter(r => r.querySelector('a[href="`+incidentPath+`"]'))
+		.map(r => [...r.cells].slice(1, 4).map(c => c.innerText.trim()).join(" | "))`)
+	want := map[string]bool{"Webhook | " + hook.URL: true}
+	for _, to := range recipients {
+		want["E-mail | "+to] = true
+	}
+	for _, d := range deliveries {
+		by, _, delivered := strings.Cut(d, " | Delivered")
+		if !want[by] || !delivered {
+			t.Errorf("unexpected delivery on the escalations page: %q", d)
+		}
+		delete(want, by)
+	}
+	for missing := range want {
+		t.Errorf("the escalations page lacks a delivered %s", missing)
+	}
+	b.CheckAccessibility()
+
+	// By now anything sent twice would have arrived.
+	if n := len(mail.Mail()); n != len(recipients) {
+		t.Errorf("%d e-mails, want %d", n, len(recipients))
+	}
+	for deliveryID, n := range mail.DeliveryIDs() {
+		if n != 1 {
+			t.Errorf("e-mail delivery %s arrived %d times", deliveryID, n)
+		}
+	}
+	bodies, requests, bad := hook.Deliveries()
+	if len(bodies) != 1 || bad != 0 {
+		t.Errorf("webhook: %d deliveries, %d with a bad signature", len(bodies), bad)
+	}
+	for deliveryID, n := range requests {
+		if n != 1 {
+			t.Errorf("webhook delivery %s accepted %d times", deliveryID, n)
+		}
+	}
+}
+
+// checkEscalated waits for the incident's e-mails and webhook call to reach
+// the receivers, and for the portal to record each as delivered, and checks
+// what they say: the incident, a link to it, and nothing of the customer.
+func checkEscalated(t *testing.T, p *portaltest.Portal, smtp *escalationtest.SMTP, hook *escalationtest.Receiver,
+	id, reference string, recipients []string, customerRef string) {
+	t.Helper()
+	deliveries := p.App.Store.DB.Collection("escalation_deliveries")
+	waitFor(t, "the e-mails and the webhook to be delivered", func() bool {
+		bodies, _, _ := hook.Deliveries()
+		n, err := deliveries.CountDocuments(context.Background(),
+			bson.D{{Key: "incident_id", Value: id}, {Key: "state", Value: escalation.StateDelivered}})
+		return len(smtp.Mail()) >= len(recipients) && len(bodies) >= 1 && err == nil && n == int64(len(recipients)+1)
+	})
+
+	got := map[string]escalationtest.Mail{}
+	for _, m := range smtp.Mail() {
+		for _, to := range m.To {
+			got[to] = m
+		}
+	}
+	for _, to := range recipients {
+		m, ok := got[to]
+		if !ok {
+			t.Errorf("no e-mail to %s", to)
+			continue
+		}
+		msg, err := netmail.ReadMessage(strings.NewReader(m.Data))
+		if err != nil {
+			t.Errorf("e-mail to %s: %v", to, err)
+			continue
+		}
+		subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+		if err != nil {
+			t.Errorf("e-mail to %s: subject: %v", to, err)
+		}
+		body, err := io.ReadAll(quotedprintable.NewReader(msg.Body))
+		if err != nil {
+			t.Errorf("e-mail to %s: body: %v", to, err)
+		}
+		if !strings.HasPrefix(subject, "Critical serious incident "+reference) ||
+			!strings.Contains(string(body), "/incidents/"+id) || !strings.Contains(string(body), reference) {
+			t.Errorf("e-mail to %s does not name the incident and link to it:\n%s\n\n%s", to, subject, body)
+		}
+		for _, secret := range []string{customerRef, "after school", "CAD-4411"} {
+			if strings.Contains(m.Data, secret) || strings.Contains(subject, secret) || strings.Contains(string(body), secret) {
+				t.Errorf("e-mail to %s carries %q", to, secret)
+			}
+		}
+	}
+
+	bodies, requests, bad := hook.Deliveries()
+	if len(bodies) != 1 || bad != 0 {
+		t.Fatalf("webhook: %d deliveries, %d with a bad signature", len(bodies), bad)
+	}
+	for deliveryID, body := range bodies {
+		var ev escalation.WebhookEvent
+		if err := json.Unmarshal([]byte(body), &ev); err != nil {
+			t.Fatalf("webhook body %s: %v", body, err)
+		}
+		if ev.Event != "incident.critical" || ev.IncidentID != id || ev.Reference != reference ||
+			ev.DeliveryID != deliveryID || !strings.HasSuffix(ev.Link, "/incidents/"+id) || requests[deliveryID] != 1 {
+			t.Errorf("webhook event %+v (requests %d)", ev, requests[deliveryID])
+		}
+		for _, secret := range []string{customerRef, "after school", "CAD-4411"} {
+			if strings.Contains(body, secret) {
+				t.Errorf("the webhook carries %q: %s", secret, body)
+			}
+		}
 	}
 }
 
