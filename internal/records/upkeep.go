@@ -1,6 +1,7 @@
 package records
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -189,6 +190,7 @@ func (u *Upkeep) Reassess(ctx context.Context, partnerID string, staffIDs ...bso
 	if err != nil {
 		return err
 	}
+	contractsBasis := u.contractsBasis(contracts)
 	assessed := make(map[bson.ObjectID]staff.Assessment, len(staffIDs))
 	for _, id := range staffIDs {
 		m, err := u.Staff.Get(ctx, scope, partnerID, id.Hex())
@@ -199,9 +201,54 @@ func (u *Upkeep) Reassess(ctx context.Context, partnerID string, staffIDs ...bso
 		if err != nil {
 			return fmt.Errorf("reassess: %w", err)
 		}
-		assessed[id] = u.assessment(m, b, contracts, u.contractsBasis(contracts))
+		if a := u.assessment(m, b, contracts, contractsBasis); !unchanged(m.Assessment, a) {
+			assessed[id] = a
+		}
 	}
-	return u.Staff.SetAssessments(ctx, scope, partnerID, assessed)
+	return u.store(ctx, scope, partnerID, assessed)
+}
+
+// unchanged reports whether the stored assessment already says all that a
+// new one does, so storing it would change nothing. The embedded store
+// costs a scan of the partner's whole roster for each assessment it is sent,
+// changed or not: a rebuild that changes nothing sends none.
+func unchanged(stored *staff.Assessment, a staff.Assessment) bool {
+	if stored == nil {
+		return false
+	}
+	was, err := bson.Marshal(stored)
+	if err != nil {
+		return false
+	}
+	now, err := bson.Marshal(a)
+	return err == nil && bytes.Equal(was, now)
+}
+
+// assessmentBatch bounds how many assessments one write stores. The embedded
+// store (FerretDB v1, SQLite) holds a connection for every update statement
+// of a command until the whole command ends, from a pool of 100 shared by all
+// clients: one bulk write of 100 or more updates waits for a connection it
+// holds itself, for ever, and a few large ones at once can do the same
+// together. 25 leaves room for three such writes and the reads around them.
+const assessmentBatch = 25
+
+// store writes assessments in batches of assessmentBatch.
+func (u *Upkeep) store(ctx context.Context, scope access.Scope, partnerID string, assessed map[bson.ObjectID]staff.Assessment) error {
+	if len(assessed) <= assessmentBatch {
+		return u.Staff.SetAssessments(ctx, scope, partnerID, assessed)
+	}
+	batch := make(map[bson.ObjectID]staff.Assessment, assessmentBatch)
+	for id, a := range assessed {
+		batch[id] = a
+		if len(batch) < assessmentBatch {
+			continue
+		}
+		if err := u.Staff.SetAssessments(ctx, scope, partnerID, batch); err != nil {
+			return err
+		}
+		clear(batch)
+	}
+	return u.Staff.SetAssessments(ctx, scope, partnerID, batch)
 }
 
 // ReassessPartner brings every assessment of the partner up to date: all of
@@ -253,9 +300,11 @@ func (u *Upkeep) ReassessPartner(ctx context.Context, partnerID string, everyone
 		if !ok {
 			b = Book{StaffID: id, PartnerID: partnerID}
 		}
-		assessed[id] = u.assessment(m, b, contracts, contractsBasis)
+		if a := u.assessment(m, b, contracts, contractsBasis); !unchanged(m.Assessment, a) {
+			assessed[id] = a
+		}
 	}
-	return len(assessed), u.Staff.SetAssessments(ctx, scope, partnerID, assessed)
+	return len(due), u.store(ctx, scope, partnerID, assessed)
 }
 
 // needsAssessment reports whether a stored assessment no longer holds.

@@ -13,7 +13,10 @@ import (
 	"github.com/department/safeguarding-portal/internal/access"
 	"github.com/department/safeguarding-portal/internal/audit"
 	"github.com/department/safeguarding-portal/internal/partner"
+	"github.com/department/safeguarding-portal/internal/records"
+	"github.com/department/safeguarding-portal/internal/requirements"
 	"github.com/department/safeguarding-portal/internal/staff"
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
@@ -38,15 +41,36 @@ type Size struct {
 // DemoSize is the default: the two demo partners with a few dozen staff each.
 var DemoSize = Size{Partners: 2, Staff: 2 * DemoStaffPerPartner}
 
-// Demo seeds the demo data unless partners already exist, so a restart never duplicates it.
+// Demo seeds the demo data unless partners already exist, so a restart never
+// duplicates it. The demo's people have no records yet: the tests and
+// walkthroughs that sign in to it record their own, and are assessed by the
+// portal's upkeep when it starts.
 func Demo(ctx context.Context, db *mongo.Database, trail *audit.Trail, log *slog.Logger) error {
-	return Generate(ctx, db, trail, log, DemoSize)
+	return GenerateWith(ctx, db, trail, log, DemoSize, Options{NoRecords: true})
 }
 
 // Generate seeds a deterministic dataset of the given size into an empty
 // store: the same size always gives the same partners, contracts and people,
-// so measurements at portfolio scale can be repeated.
+// so measurements at portfolio scale can be repeated. Everyone gets a record
+// book (about nine training and vetting records each, see books.go) and a
+// stored assessment, evaluated against the built-in requirements, so pages
+// show figures at once (a portal configured with another requirements file
+// needs a portal rebuild after seeding, as after any change to that file).
 func Generate(ctx context.Context, db *mongo.Database, trail *audit.Trail, log *slog.Logger, size Size) error {
+	return GenerateWith(ctx, db, trail, log, size, Options{})
+}
+
+// Options adjust what GenerateWith seeds besides partners, contracts and people.
+type Options struct {
+	// NoRecords leaves everyone without records (and unassessed), as Demo does.
+	NoRecords bool
+	// NoAssessments seeds the records but leaves every assessment to be made
+	// later, by portal rebuild, the hourly upkeep or a page that needs it.
+	NoAssessments bool
+}
+
+// GenerateWith is Generate with options.
+func GenerateWith(ctx context.Context, db *mongo.Database, trail *audit.Trail, log *slog.Logger, size Size, opts Options) error {
 	if size.Partners < 2 || size.Staff < size.Partners {
 		return fmt.Errorf("seed size: need at least 2 partners and a member of staff each (got %d partners, %d staff)", size.Partners, size.Staff)
 	}
@@ -87,6 +111,11 @@ func Generate(ctx context.Context, db *mongo.Database, trail *audit.Trail, log *
 		return fmt.Errorf("seed partners: %w", err)
 	}
 	roster := staff.NewStore(db, trail)
+	started := time.Now()
+	books := records.NewStore(db, trail)
+	catalogue := requirements.Default()
+	upkeep := &records.Upkeep{Records: books, Staff: roster, Partners: partners, Catalogue: catalogue}
+	var recordCount, waitingCount int
 	for pi, p := range ps {
 		if err := roster.EnsureIndexes(ctx, p.ID); err != nil {
 			return err
@@ -103,11 +132,40 @@ func Generate(ctx context.Context, db *mongo.Database, trail *audit.Trail, log *
 			// The dev provider's staff user sees their own record.
 			members[0].Name, members[0].Email = "Sam Patel", "staff@northgate.example"
 		}
+		var bs []records.Book
+		var waiting []records.Waiting
+		if !opts.NoRecords {
+			for i := range members {
+				members[i].ID = bson.NewObjectID() // the books name them
+			}
+			officer := "Compliance officer"
+			if len(p.Contacts) > 0 {
+				officer = p.Contacts[0].Name
+			}
+			bs, waiting = newBookMaker(catalogue, p.ID, pi, officer, started).books(members)
+			if !opts.NoAssessments {
+				if err := upkeep.SeedAssessments(ctx, p.ID, members, bs); err != nil {
+					return err
+				}
+			}
+		}
 		if err := roster.InsertMany(ctx, access.PartnerScope(p.ID), p.ID, members); err != nil {
 			return fmt.Errorf("seed staff of %s: %w", p.ID, err)
 		}
+		if opts.NoRecords {
+			continue
+		}
+		if err := books.SeedBooks(ctx, p.ID, bs, waiting); err != nil {
+			return err
+		}
+		books.Register(p.ID)
+		for _, b := range bs {
+			recordCount += len(b.Training) + len(b.Vetting)
+		}
+		waitingCount += len(waiting)
 	}
-	log.Info("seeded demo data", "partners", len(ps), "contracts", len(cs), "staff", size.Staff)
+	log.Info("seeded demo data", "partners", len(ps), "contracts", len(cs), "staff", size.Staff,
+		"records", recordCount, "awaiting_verification", waitingCount, "took", time.Since(started).Round(time.Millisecond))
 	return nil
 }
 
