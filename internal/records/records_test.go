@@ -240,3 +240,31 @@ func TestRequeuePutsBackLostEntries(t *testing.T) {
 		t.Errorf("a second Requeue put back %d (%v), want 0", n, err)
 	}
 }
+
+// A completion imported from a training provider has no certificate by
+// design and asks nothing of the partner; one typed in without its
+// certificate does.
+func TestImportedCompletionsAreNotMissingEvidence(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.records.AddTraining(ctx, f.scope, "north", f.member.ID,
+		records.Training{Module: "vulnerability_awareness", Completed: f.today, Provider: "P", ImportID: "import-1"}, officer); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.upkeep.Reassess(ctx, "north", f.member.ID); err != nil {
+		t.Fatal(err)
+	}
+	if a := f.assessment(t); a.NoEvidence != 0 {
+		t.Errorf("an imported completion counted as %d without evidence", a.NoEvidence)
+	}
+	if _, err := f.records.AddTraining(ctx, f.scope, "north", f.member.ID,
+		records.Training{Module: "diversity_inclusion", Completed: f.today, Provider: "P"}, officer); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.upkeep.Reassess(ctx, "north", f.member.ID); err != nil {
+		t.Fatal(err)
+	}
+	if a := f.assessment(t); a.NoEvidence != 1 {
+		t.Errorf("a typed completion without its certificate: %d without evidence, want 1", a.NoEvidence)
+	}
+}

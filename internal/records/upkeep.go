@@ -147,18 +147,20 @@ func (u *Upkeep) assessment(m staff.Member, b Book, contracts []partner.Contract
 		a.Contracts = append(a.Contracts, st)
 	}
 	for _, t := range b.Training {
-		a.Rejected, a.NoEvidence = tally(a.Rejected, a.NoEvidence, t.Verification, t.Evidence)
+		// An imported completion has no certificate by design: the department
+		// checks it against the provider's records, so it asks nothing of the partner.
+		a.Rejected, a.NoEvidence = tally(a.Rejected, a.NoEvidence, t.Verification, t.Evidence != nil || t.ImportID != "")
 	}
 	for _, v := range b.Vetting {
-		a.Rejected, a.NoEvidence = tally(a.Rejected, a.NoEvidence, v.Verification, v.Evidence)
+		a.Rejected, a.NoEvidence = tally(a.Rejected, a.NoEvidence, v.Verification, v.Evidence != nil)
 	}
 	return a
 }
 
-func tally(rejected, noEvidence int, verification string, evidence *bson.ObjectID) (int, int) {
+func tally(rejected, noEvidence int, verification string, evidenced bool) (int, int) {
 	if verification == Rejected {
 		rejected++
-	} else if evidence == nil && verification == Unverified {
+	} else if !evidenced && verification == Unverified {
 		noEvidence++
 	}
 	return rejected, noEvidence
