@@ -348,3 +348,25 @@ func (s *Store) TimelinessSince(ctx context.Context, scope access.Scope, since t
 	slices.SortFunc(out, func(a, b Timeliness) int { return strings.Compare(a.ContractID, b.ContractID) })
 	return out, nil
 }
+
+// Seed stores incidents in bulk, for filling an empty store with demo or
+// scale data. Like the other seeds it records no audit events: nobody
+// notified these.
+func (s *Store) Seed(ctx context.Context, ins []Incident) error {
+	const batch = 1000
+	docs := make([]any, 0, batch)
+	for start := 0; start < len(ins); start += batch {
+		docs = docs[:0]
+		for _, in := range ins[start:min(start+batch, len(ins))] {
+			in.Indicators = sortedIndicators(in.Indicators)
+			if in.Referrals == nil {
+				in.Referrals = []Referral{}
+			}
+			docs = append(docs, in)
+		}
+		if _, err := s.incidents().InsertMany(ctx, docs); err != nil {
+			return fmt.Errorf("seed incidents: %w", err)
+		}
+	}
+	return nil
+}

@@ -7,11 +7,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strings"
 	"time"
 
 	"github.com/department/safeguarding-portal/internal/access"
 	"github.com/department/safeguarding-portal/internal/audit"
+	"github.com/department/safeguarding-portal/internal/deadline"
+	"github.com/department/safeguarding-portal/internal/incident"
 	"github.com/department/safeguarding-portal/internal/partner"
 	"github.com/department/safeguarding-portal/internal/records"
 	"github.com/department/safeguarding-portal/internal/requirements"
@@ -62,7 +65,8 @@ func Generate(ctx context.Context, db *mongo.Database, trail *audit.Trail, log *
 
 // Options adjust what GenerateWith seeds besides partners, contracts and people.
 type Options struct {
-	// NoRecords leaves everyone without records (and unassessed), as Demo does.
+	// NoRecords leaves everyone without records (and unassessed) and the
+	// partners without incidents, as Demo does.
 	NoRecords bool
 	// NoAssessments seeds the records but leaves every assessment to be made
 	// later, by portal rebuild, the hourly upkeep or a page that needs it.
@@ -115,7 +119,9 @@ func GenerateWith(ctx context.Context, db *mongo.Database, trail *audit.Trail, l
 	books := records.NewStore(db, trail)
 	catalogue := requirements.Default()
 	upkeep := &records.Upkeep{Records: books, Staff: roster, Partners: partners, Catalogue: catalogue}
-	var recordCount, waitingCount int
+	var recordCount, waitingCount, incidentSeq int
+	incidents := incident.NewStore(db, trail)
+	rules, cal := incident.DefaultRules(), deadline.Default()
 	for pi, p := range ps {
 		if err := roster.EnsureIndexes(ctx, p.ID); err != nil {
 			return err
@@ -163,9 +169,18 @@ func GenerateWith(ctx context.Context, db *mongo.Database, trail *audit.Trail, l
 			recordCount += len(b.Training) + len(b.Vetting)
 		}
 		waitingCount += len(waiting)
+		ins, err := incidentMaker{rules: rules, cal: cal, contract: cs[pi], sites: sites[p.ID],
+			rng: rand.New(rand.NewPCG(uint64(pi), 2026)), now: started, seq: &incidentSeq}.make(int(float64(n) * incidentsPerStaff))
+		if err != nil {
+			return err
+		}
+		if err := incidents.Seed(ctx, ins); err != nil {
+			return err
+		}
 	}
 	log.Info("seeded demo data", "partners", len(ps), "contracts", len(cs), "staff", size.Staff,
-		"records", recordCount, "awaiting_verification", waitingCount, "took", time.Since(started).Round(time.Millisecond))
+		"records", recordCount, "awaiting_verification", waitingCount, "incidents", incidentSeq,
+		"took", time.Since(started).Round(time.Millisecond))
 	return nil
 }
 
