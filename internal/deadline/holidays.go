@@ -1,17 +1,16 @@
 package deadline
 
 import (
-	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/department/safeguarding-portal/internal/strictyaml"
 	"gopkg.in/yaml.v3"
 
 	"github.com/department/safeguarding-portal/internal/calendar"
@@ -107,20 +106,9 @@ func (d day) String() string { return d.date.Format(time.DateOnly) }
 // error, so a misspelt "holiday:" cannot leave the portal counting Christmas
 // as a working day.
 func Parse(data []byte) (*Calendar, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
 	var f file
-	if err := dec.Decode(&f); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("parse bank holidays: the file is empty")
-		}
-		return nil, fmt.Errorf("parse bank holidays: %w", err)
-	}
-	// A second document would be ignored by Decode; refuse it rather than
-	// leave an operator wondering why their edits have no effect.
-	var extra any
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, errors.New("parse bank holidays: the file must hold one YAML document")
+	if err := strictyaml.Decode(data, "bank holidays", &f); err != nil {
+		return nil, err
 	}
 	c, err := build(f)
 	if err != nil {

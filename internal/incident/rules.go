@@ -1,18 +1,16 @@
 package incident
 
 import (
-	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"regexp"
 	"slices"
 
 	"github.com/department/safeguarding-portal/internal/deadline"
 	"github.com/department/safeguarding-portal/internal/partner"
-	"gopkg.in/yaml.v3"
+	"github.com/department/safeguarding-portal/internal/strictyaml"
 )
 
 // Period is a deadline as the rules file writes it: exactly one of hours or
@@ -88,18 +86,9 @@ func LoadRules(path string) (*Rules, error) {
 // ParseRules reads an incident rules file strictly: a misspelt key is an
 // error, never a silent default, since a wrong deadline misreports a legal duty.
 func ParseRules(data []byte) (*Rules, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
 	var r Rules
-	if err := dec.Decode(&r); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("parse incident rules: the file is empty")
-		}
-		return nil, fmt.Errorf("parse incident rules: %w", err)
-	}
-	var extra any
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, errors.New("parse incident rules: the file must hold one YAML document")
+	if err := strictyaml.Decode(data, "incident rules", &r); err != nil {
+		return nil, err
 	}
 	if err := r.check(); err != nil {
 		return nil, fmt.Errorf("invalid incident rules: %w", err)

@@ -16,11 +16,9 @@
 package requirements
 
 import (
-	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"regexp"
@@ -28,7 +26,7 @@ import (
 	"strings"
 	"sync"
 
-	"gopkg.in/yaml.v3"
+	"github.com/department/safeguarding-portal/internal/strictyaml"
 )
 
 // MaxMonths bounds every refresh and re-check period. The longest real period
@@ -126,20 +124,9 @@ func Load(path string) (*Catalogue, error) {
 // error, so a misspelt "refresh_month" cannot silently fall back to a default)
 // and validates the catalogue and its default set.
 func Parse(data []byte) (*Catalogue, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
 	var c Catalogue
-	if err := dec.Decode(&c); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("parse requirements: the file is empty")
-		}
-		return nil, fmt.Errorf("parse requirements: %w", err)
-	}
-	// A second document would be ignored by Decode; refuse it rather than
-	// leave an operator wondering why their edits have no effect.
-	var extra any
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, errors.New("parse requirements: the file must hold one YAML document")
+	if err := strictyaml.Decode(data, "requirements", &c); err != nil {
+		return nil, err
 	}
 	if err := c.check(); err != nil {
 		return nil, fmt.Errorf("invalid requirements catalogue: %w", err)
