@@ -127,17 +127,9 @@ func (s *Server) completionsCheck(c *gin.Context) {
 	}
 	perRecord := event(c, "training.create", "", org.ID, audit.Success)
 	recordedBy := displayName(c)
-	s.background.Add(1)
-	go func() {
-		defer s.background.Done()
-		// Not the request's context: the import outlives the response, and a
-		// shutdown leaves it stalled, to be applied again.
-		ctx, cancel := context.WithTimeout(s.backgroundCtx, 30*time.Minute)
-		defer cancel()
-		if err := s.upkeep.ApplyCompletions(ctx, scope, im, recordedBy, perRecord); err != nil {
-			s.log.Error("apply completions import", "import", im.ID.Hex(), "err", err)
-		}
-	}()
+	s.applyInBackground("completions", im.ID.Hex(), func(ctx context.Context) error {
+		return s.upkeep.ApplyCompletions(ctx, scope, im, recordedBy, perRecord)
+	})
 	c.Redirect(http.StatusSeeOther, c.Request.URL.Path)
 }
 

@@ -144,16 +144,23 @@ func (s *Server) importCheck(c *gin.Context) {
 		return
 	}
 	perPerson := event(c, "staff.update", "", org.ID, audit.Success)
+	s.applyInBackground("roster", im.ID.Hex(), func(ctx context.Context) error {
+		return s.staff.ApplyImport(ctx, scope, im, perPerson)
+	})
+	c.Redirect(http.StatusSeeOther, c.Request.URL.Path)
+}
+
+// applyInBackground applies a started import after the response, tracked
+// so shutdown waits for it. Not the request's context: the import outlives
+// the response, and a shutdown leaves it stalled, to be applied again.
+func (s *Server) applyInBackground(kind, id string, apply func(context.Context) error) {
 	s.background.Add(1)
 	go func() {
 		defer s.background.Done()
-		// Not the request's context: the import outlives the response, and a
-		// shutdown leaves it stalled, to be applied again.
 		ctx, cancel := context.WithTimeout(s.backgroundCtx, 30*time.Minute)
 		defer cancel()
-		if err := s.staff.ApplyImport(ctx, scope, im, perPerson); err != nil {
-			s.log.Error("apply roster import", "import", im.ID.Hex(), "err", err)
+		if err := apply(ctx); err != nil {
+			s.log.Error("apply "+kind+" import", "import", id, "err", err)
 		}
 	}()
-	c.Redirect(http.StatusSeeOther, c.Request.URL.Path)
 }
