@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/department/safeguarding-portal/internal/compliance"
+	"github.com/department/safeguarding-portal/internal/deadline"
 	"github.com/department/safeguarding-portal/internal/incident"
 	"github.com/department/safeguarding-portal/internal/records"
 	"github.com/department/safeguarding-portal/internal/requirements"
@@ -101,7 +102,7 @@ var pageFuncs = template.FuncMap{
 	"incidentStatusClass": func(st string) string { return incidentStatusClasses[st] },
 	"indicatorName":       incident.IndicatorName,
 	"agencyName":          incident.AgencyName,
-	"lateness":            lateness,
+	"lateness":            deadline.DescribeLateness,
 	"deliveryStateName":   func(st string) string { return deliveryStateNames[st] },
 	"dateTimeShort":       func(t time.Time) string { return t.In(london).Format("2 January 2006, 15:04") },
 	// count says how many of something: "1 person", "3 people".

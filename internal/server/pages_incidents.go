@@ -14,6 +14,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/audit"
 	"github.com/department/safeguarding-portal/internal/auth"
 	"github.com/department/safeguarding-portal/internal/calendar"
+	"github.com/department/safeguarding-portal/internal/deadline"
 	"github.com/department/safeguarding-portal/internal/incident"
 	"github.com/gin-gonic/gin"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -111,7 +112,7 @@ func (s *Server) incidentList(c *gin.Context) {
 	for _, in := range list {
 		row := incidentRow{Incident: in, PartnerName: names[in.PartnerID], CategoryName: s.categoryName(in.Category)}
 		if k := in.DepartmentClock(); k.Late() {
-			row.Late, row.LateBy = true, lateness(k.LateBy)
+			row.Late, row.LateBy = true, deadline.DescribeLateness(k.LateBy)
 		}
 		data.Incidents = append(data.Incidents, row)
 	}
@@ -155,19 +156,6 @@ func (s *Server) categoryName(id string) string {
 		return cat.Name
 	}
 	return id
-}
-
-// lateness says how late, in words.
-func lateness(by time.Duration) string {
-	h := int(by.Hours())
-	m := int(by.Minutes()) % 60
-	switch {
-	case h >= 48:
-		return strconv.Itoa(h/24) + " days " + strconv.Itoa(h%24) + " hours late"
-	case h > 0:
-		return strconv.Itoa(h) + " hours " + strconv.Itoa(m) + " minutes late"
-	}
-	return strconv.Itoa(max(m, 1)) + " minutes late"
 }
 
 type incidentViewPage struct {
