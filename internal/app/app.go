@@ -214,6 +214,15 @@ func (a *App) Run(ctx context.Context) error {
 }
 
 func (a *App) close() {
+	if a.Trail != nil {
+		// Events of changes already answered; Recover would append them after
+		// a restart, but the trail should not lag behind a clean stop.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := a.Trail.Flush(ctx); err != nil {
+			a.log.Warn("flush audit events", "err", err)
+		}
+		cancel()
+	}
 	if a.Store != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := a.Store.Close(ctx); err != nil {

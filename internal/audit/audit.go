@@ -120,8 +120,15 @@ type Trail struct {
 	seq   int64  // last position this instance knows to be taken
 	hash  string // hash of the event at seq
 
+	// Events stored by InsertSettlingLater and not yet settled, and a channel
+	// the background settler closes when it has nothing left.
+	lmu       sync.Mutex
+	later     []settling
+	laterDone chan struct{}
+
 	regMu      sync.Mutex
 	registered map[string]*mongo.Collection
+	guards     map[string]Guard
 
 	now func() time.Time
 	// afterWrite runs between a business write and the append of its event, so a
@@ -135,6 +142,7 @@ func New(db *mongo.Database) *Trail {
 		events:     db.Collection(eventsCollection),
 		head:       db.Collection(headCollection),
 		registered: map[string]*mongo.Collection{},
+		guards:     map[string]Guard{},
 		now:        time.Now,
 	}
 }
@@ -279,20 +287,25 @@ func (t *Trail) append(ctx context.Context, e Event) (Event, error) {
 		return Event{}, fmt.Errorf("append audit event: %w", err)
 	}
 	r := &appendRequest{e: e, done: make(chan struct{})}
+	t.enqueue(ctx, r)
+	select {
+	case <-r.done:
+		return r.out, r.err
+	case <-ctx.Done():
+		return Event{}, fmt.Errorf("append audit event: %w", ctx.Err())
+	}
+}
+
+// enqueue queues rs for the group commit, starting a drain if none runs.
+func (t *Trail) enqueue(ctx context.Context, rs ...*appendRequest) {
 	t.qmu.Lock()
-	t.queue = append(t.queue, r)
+	t.queue = append(t.queue, rs...)
 	start := !t.draining
 	t.draining = true
 	t.qmu.Unlock()
 	if start {
 		// The queue outlives any one caller: a batch holds other callers' events.
 		go t.drain(context.WithoutCancel(ctx))
-	}
-	select {
-	case <-r.done:
-		return r.out, r.err
-	case <-ctx.Done():
-		return Event{}, fmt.Errorf("append audit event: %w", ctx.Err())
 	}
 }
 

@@ -48,28 +48,51 @@ func (t *Trail) Register(colls ...*mongo.Collection) {
 // caller needs it. If the append fails, the returned error wraps ErrPending:
 // doc is stored and Recover will append e.
 func (t *Trail) Insert(ctx context.Context, coll *mongo.Collection, doc any, e Event) (Event, error) {
-	e, err := t.prepare(e)
+	e, id, err := t.insertWithMarker(ctx, coll, doc, e)
 	if err != nil {
 		return Event{}, err
 	}
+	return t.settle(ctx, coll, id, e)
+}
+
+// InsertSettlingLater is Insert for a hot write path: it returns once doc is
+// stored with e pending in it, and e is appended and cleared in the
+// background, together with others'. The change is as safe as with Insert
+// (its event is in the same single-document write, and Recover appends it if
+// this process stops first); it only reaches the trail a moment later. Flush
+// waits for the background work.
+func (t *Trail) InsertSettlingLater(ctx context.Context, coll *mongo.Collection, doc any, e Event) (Event, error) {
+	e, id, err := t.insertWithMarker(ctx, coll, doc, e)
+	if err != nil {
+		return Event{}, err
+	}
+	t.settleLater(coll, id, e)
+	return e, nil
+}
+
+func (t *Trail) insertWithMarker(ctx context.Context, coll *mongo.Collection, doc any, e Event) (Event, any, error) {
+	e, err := t.prepare(e)
+	if err != nil {
+		return Event{}, nil, err
+	}
 	pending, err := bson.Marshal(e)
 	if err != nil {
-		return Event{}, fmt.Errorf("encode pending audit event: %w", err)
+		return Event{}, nil, fmt.Errorf("encode pending audit event: %w", err)
 	}
 	raw, err := bson.Marshal(doc)
 	if err != nil {
-		return Event{}, fmt.Errorf("encode %s document: %w", coll.Name(), err)
+		return Event{}, nil, fmt.Errorf("encode %s document: %w", coll.Name(), err)
 	}
 	elems, err := bson.Raw(raw).Elements()
 	if err != nil {
-		return Event{}, fmt.Errorf("encode %s document: %w", coll.Name(), err)
+		return Event{}, nil, fmt.Errorf("encode %s document: %w", coll.Name(), err)
 	}
 	// Raw values re-encode byte for byte, so the stored document is exactly what
 	// the caller's type would have stored, plus the marker.
 	withMarker := make(bson.D, 0, len(elems)+1)
 	for _, el := range elems {
 		if el.Key() == PendingField {
-			return Event{}, fmt.Errorf("insert into %s: the document already has %s", coll.Name(), PendingField)
+			return Event{}, nil, fmt.Errorf("insert into %s: the document already has %s", coll.Name(), PendingField)
 		}
 		withMarker = append(withMarker, bson.E{Key: el.Key(), Value: el.Value()})
 	}
@@ -77,9 +100,9 @@ func (t *Trail) Insert(ctx context.Context, coll *mongo.Collection, doc any, e E
 	t.Register(coll)
 	res, err := coll.InsertOne(ctx, withMarker)
 	if err != nil {
-		return Event{}, fmt.Errorf("insert into %s: %w", coll.Name(), err)
+		return Event{}, nil, fmt.Errorf("insert into %s: %w", coll.Name(), err)
 	}
-	return t.settle(ctx, coll, res.InsertedID, e)
+	return e, res.InsertedID, nil
 }
 
 // Update applies update (operators such as $set and $inc; not a replacement
@@ -219,10 +242,30 @@ func clearPending(ctx context.Context, coll *mongo.Collection, id any, eventID s
 	return nil
 }
 
-// removeEmptyMarkers removes every empty marker in coll in one write: one scan
-// rather than one per document.
-func removeEmptyMarkers(ctx context.Context, coll *mongo.Collection) error {
-	if _, err := coll.UpdateMany(ctx, bson.D{{Key: PendingField, Value: bson.D{}}},
+// removeEmptyMarkers removes every empty marker in coll in one write rather
+// than one per document (each a scan on the SQLite store).
+func (t *Trail) removeEmptyMarkers(ctx context.Context, coll *mongo.Collection) error {
+	empty := bson.D{{Key: PendingField, Value: bson.D{}}}
+	cur, err := coll.Find(ctx, empty, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return fmt.Errorf("find empty audit markers in %s: %w", coll.Name(), err)
+	}
+	var docs []struct {
+		ID bson.RawValue `bson:"_id"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return fmt.Errorf("find empty audit markers in %s: %w", coll.Name(), err)
+	}
+	if len(docs) == 0 {
+		return nil
+	}
+	ids := make([]any, len(docs))
+	for i, d := range docs {
+		ids[i] = d.ID
+	}
+	unlock := t.guard(coll, ids)
+	defer unlock()
+	if _, err := coll.UpdateMany(ctx, append(bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, empty...),
 		bson.D{{Key: "$unset", Value: bson.D{{Key: PendingField, Value: ""}}}}); err != nil {
 		return fmt.Errorf("remove empty audit markers in %s: %w", coll.Name(), err)
 	}
@@ -324,7 +367,10 @@ func (t *Trail) RecoverOlderThan(ctx context.Context, minAge time.Duration) (rec
 		if _, err := t.append(ctx, e); err != nil {
 			return recovered, fmt.Errorf("recover audit event %s: %w", e.EventID, err)
 		}
-		if err := clearPending(ctx, it.coll, it.id, e.EventID); err != nil {
+		unlock := t.guard(it.coll, []any{it.id})
+		err = clearPending(ctx, it.coll, it.id, e.EventID)
+		unlock()
+		if err != nil {
 			return recovered, err
 		}
 		empty[it.coll] = true
@@ -332,7 +378,7 @@ func (t *Trail) RecoverOlderThan(ctx context.Context, minAge time.Duration) (rec
 	}
 	for _, coll := range colls {
 		if empty[coll] {
-			if err := removeEmptyMarkers(ctx, coll); err != nil {
+			if err := t.removeEmptyMarkers(ctx, coll); err != nil {
 				return recovered, err
 			}
 		}

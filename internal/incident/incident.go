@@ -164,6 +164,12 @@ type Incident struct {
 	Version        int            `bson:"version"`
 	CreatedAt      time.Time      `bson:"created_at"`
 	UpdatedAt      time.Time      `bson:"updated_at"`
+	// The request that notified it, so that a retry finds it: the partner's
+	// Idempotency-Key (or the web draft's), the request's fingerprint and
+	// the first response, replayed as it was.
+	IdempotencyKey string `bson:"idempotency_key,omitempty"`
+	RequestHash    string `bson:"request_hash,omitempty"`
+	FirstResponse  []byte `bson:"first_response,omitempty"`
 }
 
 // DepartmentClock is the clock of the duty to notify the department.

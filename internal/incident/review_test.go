@@ -109,7 +109,7 @@ func TestCriticalIncidentNeedsLeadSignOffToClose(t *testing.T) {
 		t.Fatalf("clocks: critical=%v %v", critical, err)
 	}
 	in := incident.Incident{PartnerID: "northgate", Notice: n, Critical: true, Clocks: clocks, Source: "web", NotifiedBy: officer}
-	if err := s.Create(ctx, northOnly, &in, anyEvent); err != nil {
+	if err := s.Create(ctx, northOnly, &in, anyEvent, nil); err != nil {
 		t.Fatal(err)
 	}
 	id := in.ID.Hex()
@@ -160,7 +160,7 @@ func TestRegimeNotifiedAndUpdates(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := incident.Incident{PartnerID: "northgate", Notice: n, Clocks: clocks, Source: "api", NotifiedBy: officer}
-	if err := s.Create(ctx, northOnly, &in, anyEvent); err != nil {
+	if err := s.Create(ctx, northOnly, &in, anyEvent, nil); err != nil {
 		t.Fatal(err)
 	}
 	id := in.ID.Hex()

@@ -24,6 +24,9 @@ var (
 	// ErrConflict means the incident changed since it was read, or is not
 	// in a state that allows the change.
 	ErrConflict = errors.New("incident changed or not in a state that allows this")
+	// ErrKeyTaken means the partner already notified an incident with this
+	// idempotency key: ByKey finds it.
+	ErrKeyTaken = errors.New("an incident was already notified with this idempotency key")
 )
 
 // Store keeps incidents, every partner's in one collection: the department
@@ -41,17 +44,52 @@ type Store struct {
 }
 
 func (s *Store) lock(id string) func() {
-	h := fnv.New32a()
-	h.Write([]byte(id))
-	m := &s.locks[h.Sum32()%uint32(len(s.locks))]
+	m := &s.locks[stripe(id)]
 	m.Lock()
 	return m.Unlock
+}
+
+func stripe(id string) int {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return int(h.Sum32() % 64)
+}
+
+// lockAll locks the incidents with ids (ObjectIDs as the trail holds them),
+// taking their stripes in order so that it never deadlocks with itself.
+func (s *Store) lockAll(ids []any) (unlock func()) {
+	var taken [64]bool
+	for _, id := range ids {
+		var hex string
+		switch v := id.(type) {
+		case bson.ObjectID:
+			hex = v.Hex()
+		case bson.RawValue:
+			if oid, ok := v.ObjectIDOK(); ok {
+				hex = oid.Hex()
+			}
+		}
+		taken[stripe(hex)] = true
+	}
+	for i := range taken {
+		if taken[i] {
+			s.locks[i].Lock()
+		}
+	}
+	return func() {
+		for i := range taken {
+			if taken[i] {
+				s.locks[i].Unlock()
+			}
+		}
+	}
 }
 
 // NewStore keeps incidents in db and records their changes in trail.
 func NewStore(db *mongo.Database, trail *audit.Trail) *Store {
 	s := &Store{db: db, trail: trail}
 	trail.Register(s.incidents())
+	trail.GuardWrites(s.incidents(), s.lockAll)
 	return s
 }
 
@@ -80,6 +118,18 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 			return fmt.Errorf("create incident index: %w", err)
 		}
 	}
+	// Only incidents notified with a key have one. The embedded store has no
+	// partial indexes, but its unique indexes never match a missing field.
+	byKey := bson.D{{Key: "partner_id", Value: 1}, {Key: "idempotency_key", Value: 1}}
+	_, err := s.incidents().Indexes().CreateOne(ctx, mongo.IndexModel{Keys: byKey, Options: options.Index().SetName("partner_idempotency_key").
+		SetUnique(true).SetPartialFilterExpression(bson.D{{Key: "idempotency_key", Value: bson.D{{Key: "$exists", Value: true}}}})})
+	var ce mongo.CommandError
+	if errors.As(err, &ce) && ce.Name == "NotImplemented" {
+		_, err = s.incidents().Indexes().CreateOne(ctx, mongo.IndexModel{Keys: byKey, Options: options.Index().SetName("partner_idempotency_key").SetUnique(true)})
+	}
+	if err != nil {
+		return fmt.Errorf("create incident index: %w", err)
+	}
 	return nil
 }
 
@@ -99,13 +149,19 @@ func newReference(at time.Time) string {
 }
 
 // Create stores a new incident with its audit event, giving it its
-// reference and, unless the caller chose one, its ID. The caller has checked the notice and started its clocks.
-func (s *Store) Create(ctx context.Context, scope access.Scope, in *Incident, e audit.Event) error {
+// reference and, unless the caller chose one, its ID. The caller has checked
+// the notice and started its clocks. If in has an IdempotencyKey the partner
+// used before, nothing is stored and the error is ErrKeyTaken. firstResponse,
+// if not nil, makes the response to keep for retries from the incident as
+// stored.
+//
+// It is one write: the event is appended to the trail just after, in the
+// background, so that notifying is as fast as the store can insert.
+func (s *Store) Create(ctx context.Context, scope access.Scope, in *Incident, e audit.Event, firstResponse func(Incident) ([]byte, error)) error {
 	if !scope.IncludesContract(in.ContractID, in.PartnerID) {
 		return ErrNotFound
 	}
 	now := s.now()
-	// A caller may have chosen the ID, so that a retry can find what it made.
 	if in.ID.IsZero() {
 		in.ID = bson.NewObjectID()
 	}
@@ -123,15 +179,48 @@ func (s *Store) Create(ctx context.Context, scope access.Scope, in *Incident, e 
 	e.Resource = "incident/" + in.ID.Hex()
 	for attempt := 0; ; attempt++ {
 		in.Reference = newReference(now)
-		_, err := s.trail.Insert(ctx, s.incidents(), in, e)
-		if err != nil && mongo.IsDuplicateKeyError(err) && attempt < 3 {
-			continue // another incident drew the same reference
+		if firstResponse != nil {
+			in.FirstResponse = nil
+			body, err := firstResponse(*in)
+			if err != nil {
+				return fmt.Errorf("store incident: %w", err)
+			}
+			in.FirstResponse = body
 		}
-		if err != nil {
+		_, err := s.trail.InsertSettlingLater(ctx, s.incidents(), in, e)
+		if err == nil {
+			return nil
+		}
+		if !mongo.IsDuplicateKeyError(err) {
 			return fmt.Errorf("store incident: %w", err)
 		}
-		return nil
+		// Either the key was used, or another incident drew the same reference.
+		if in.IdempotencyKey != "" {
+			if _, kerr := s.ByKey(ctx, scope, in.PartnerID, in.IdempotencyKey); kerr == nil {
+				return ErrKeyTaken
+			}
+		}
+		if attempt == 3 {
+			return fmt.Errorf("store incident: %w", err)
+		}
 	}
+}
+
+// ByKey returns the partner's incident notified with an idempotency key.
+func (s *Store) ByKey(ctx context.Context, scope access.Scope, partnerID, key string) (Incident, error) {
+	var in Incident
+	err := s.incidents().FindOne(ctx, scope.ContractFieldFilter("contract_id",
+		bson.E{Key: "partner_id", Value: partnerID}, bson.E{Key: "idempotency_key", Value: key})).Decode(&in)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return Incident{}, ErrNotFound
+	}
+	if err != nil {
+		return Incident{}, fmt.Errorf("read incident by idempotency key: %w", err)
+	}
+	if !scope.IncludesContract(in.ContractID, in.PartnerID) {
+		return Incident{}, ErrNotFound
+	}
+	return in, nil
 }
 
 // Get returns an incident within the caller's reach.

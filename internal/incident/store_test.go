@@ -33,7 +33,7 @@ func create(t *testing.T, s *incident.Store, partnerID, contractID string) incid
 	in := incident.Incident{PartnerID: partnerID, Notice: validNotice(), Source: "api",
 		NotifiedBy: incident.Actor{Kind: "system", ID: "client-" + partnerID, Name: "Case system", Side: "partner"}}
 	in.ContractID = contractID
-	if err := s.Create(context.Background(), access.PartnerScope(partnerID), &in, audit.Event{Actor: audit.Actor{Kind: "client", Subject: "client-" + partnerID}, Action: "incident.create", Outcome: audit.Success}); err != nil {
+	if err := s.Create(context.Background(), access.PartnerScope(partnerID), &in, audit.Event{Actor: audit.Actor{Kind: "client", Subject: "client-" + partnerID}, Action: "incident.create", Outcome: audit.Success}, nil); err != nil {
 		t.Fatal(err)
 	}
 	return in
@@ -74,7 +74,7 @@ func TestCreateAndReachOnlyWithinScope(t *testing.T) {
 	}
 	other := incident.Incident{PartnerID: "northgate", Notice: validNotice()}
 	other.ContractID = "BW-1"
-	if err := s.Create(ctx, access.ContractsScope(map[string]string{"NG-1": "northgate"}), &other, audit.Event{Actor: audit.Actor{Kind: "person", Subject: "x"}, Action: "incident.create", Outcome: audit.Success}); !errors.Is(err, incident.ErrNotFound) {
+	if err := s.Create(ctx, access.ContractsScope(map[string]string{"NG-1": "northgate"}), &other, audit.Event{Actor: audit.Actor{Kind: "person", Subject: "x"}, Action: "incident.create", Outcome: audit.Success}, nil); !errors.Is(err, incident.ErrNotFound) {
 		t.Errorf("creating under a contract out of reach: %v", err)
 	}
 }
@@ -139,13 +139,50 @@ func TestCreateKeepsAChosenID(t *testing.T) {
 	in := incident.Incident{ID: chosen, PartnerID: "northgate", Notice: validNotice(), Source: "api"}
 	in.ContractID = "NG-1"
 	ev := audit.Event{Actor: audit.Actor{Kind: "client", Subject: "c"}, Action: "incident.create", Outcome: audit.Success}
-	if err := s.Create(ctx, access.PartnerScope("northgate"), &in, ev); err != nil || in.ID != chosen {
+	if err := s.Create(ctx, access.PartnerScope("northgate"), &in, ev, nil); err != nil || in.ID != chosen {
 		t.Fatalf("created %v (%v), want the chosen ID %v", in.ID, err, chosen)
 	}
 	again := incident.Incident{ID: chosen, PartnerID: "northgate", Notice: validNotice(), Source: "api"}
 	again.ContractID = "NG-1"
-	if err := s.Create(ctx, access.PartnerScope("northgate"), &again, ev); err == nil {
+	if err := s.Create(ctx, access.PartnerScope("northgate"), &again, ev, nil); err == nil {
 		t.Error("the same ID was stored twice")
+	}
+}
+
+// A partner's idempotency key notifies one incident: using it again stores
+// nothing and ByKey finds the first, with the response kept for retries.
+// Another partner may use the same key, and cannot find the first's.
+func TestCreateWithAnIdempotencyKeyStoresOnce(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	ev := audit.Event{Actor: audit.Actor{Kind: "client", Subject: "c"}, Action: "incident.create", Outcome: audit.Success}
+	notify := func(partnerID, contractID string) (incident.Incident, error) {
+		in := incident.Incident{PartnerID: partnerID, Notice: validNotice(), Source: "api", IdempotencyKey: "key-0001", RequestHash: "h1"}
+		in.ContractID = contractID
+		err := s.Create(ctx, access.PartnerScope(partnerID), &in, ev, func(in incident.Incident) ([]byte, error) {
+			return []byte(`{"reference":"` + in.Reference + `"}`), nil
+		})
+		return in, err
+	}
+	first, err := notify("northgate", "NG-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := notify("northgate", "NG-1"); !errors.Is(err, incident.ErrKeyTaken) {
+		t.Fatalf("the key used again: %v, want ErrKeyTaken", err)
+	}
+	found, err := s.ByKey(ctx, access.PartnerScope("northgate"), "northgate", "key-0001")
+	if err != nil || found.ID != first.ID || string(found.FirstResponse) != `{"reference":"`+first.Reference+`"}` || found.RequestHash != "h1" {
+		t.Fatalf("ByKey: %v %s (%v), want the first incident and its response", found.ID, found.FirstResponse, err)
+	}
+	if _, err := s.ByKey(ctx, access.PartnerScope("brightwell"), "northgate", "key-0001"); !errors.Is(err, incident.ErrNotFound) {
+		t.Errorf("another partner found northgate's incident by its key: %v", err)
+	}
+	if _, err := notify("brightwell", "BW-1"); err != nil {
+		t.Errorf("another partner's same key: %v", err)
+	}
+	if all, _, err := s.List(ctx, access.Everything(), incident.Query{Limit: 10}); err != nil || len(all) != 2 {
+		t.Errorf("%d incidents (%v), want 2", len(all), err)
 	}
 }
 
@@ -158,7 +195,7 @@ func TestTimeliness(t *testing.T) {
 	add := func(partnerID, contractID string, clocks ...incident.Clock) {
 		in := incident.Incident{PartnerID: partnerID, Notice: validNotice(), Source: "api", Clocks: clocks}
 		in.ContractID = contractID
-		if err := s.Create(ctx, access.PartnerScope(partnerID), &in, ev); err != nil {
+		if err := s.Create(ctx, access.PartnerScope(partnerID), &in, ev, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

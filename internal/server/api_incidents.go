@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/department/safeguarding-portal/internal/audit"
@@ -131,33 +132,108 @@ var idempotencyKeyPattern = regexp.MustCompile(`^[\x21-\x7e]{8,255}$`)
 
 // apiNotify notifies the department of a serious incident from a partner's
 // system. See openapi.json for the contract.
+// apiNotify stores a notice in a single write: the incident carries its
+// Idempotency-Key, the request's fingerprint and the first response, and a
+// unique index on the key makes a retry find it rather than notify twice.
 func (s *Server) apiNotify(c *gin.Context) {
-	s.apiIdempotent(c, func(claim *idempotency.Claim, body []byte) (int, string, []byte, error) {
-		return s.notify(c, claim, body)
-	})
+	key, body, ok := readIdempotentPost(c)
+	if !ok {
+		return
+	}
+	p := principal(c)
+	// Concurrent retries on this replica are told to wait; on different
+	// replicas the unique index decides, and the loser replays the winner.
+	done, busy := s.notifying.claim(p.Org + "\x00" + key)
+	if busy {
+		c.Header("Retry-After", "1")
+		writeProblem(c, http.StatusConflict, "The first request with this Idempotency-Key is still being processed. Retry shortly.")
+		return
+	}
+	defer done()
+	hash := idempotency.Hash(c.Request.Method, c.Request.URL.Path, body)
+	status, location, out, err := s.notify(c, key, hash, body)
+	switch {
+	case errors.Is(err, incident.ErrKeyTaken):
+		s.replayNotice(c, key, hash)
+	case err != nil:
+		s.apiFail(c, "notify incident", err)
+	default:
+		writeStored(c, status, location, out)
+	}
+}
+
+// replayNotice answers a request whose Idempotency-Key notified an
+// incident: with the first response if it is the same request.
+func (s *Server) replayNotice(c *gin.Context, key, hash string) {
+	p := principal(c)
+	in, err := s.incidents.ByKey(c.Request.Context(), p.Scope, p.Org, key)
+	switch {
+	case err != nil:
+		s.apiFail(c, "read incident by idempotency key", err)
+	case in.RequestHash != hash:
+		writeProblem(c, http.StatusUnprocessableEntity, "This Idempotency-Key was used with a different request. Use a new key for a new request.")
+	default:
+		c.Header("Idempotent-Replayed", "true")
+		writeStored(c, http.StatusCreated, "/api/v1/incidents/"+in.ID.Hex(), in.FirstResponse)
+	}
+}
+
+// inFlight is the set of idempotency keys whose request this replica is
+// carrying out.
+type inFlight struct {
+	mu   sync.Mutex
+	keys map[string]struct{}
+}
+
+// claim marks key in flight, or reports it busy; done unmarks it.
+func (f *inFlight) claim(key string) (done func(), busy bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.keys[key]; ok {
+		return nil, true
+	}
+	if f.keys == nil {
+		f.keys = map[string]struct{}{}
+	}
+	f.keys[key] = struct{}{}
+	return func() {
+		f.mu.Lock()
+		delete(f.keys, key)
+		f.mu.Unlock()
+	}, false
+}
+
+// readIdempotentPost checks a POST's Idempotency-Key and content type and
+// reads its body, answering the caller itself if any is wrong.
+func readIdempotentPost(c *gin.Context) (key string, body []byte, ok bool) {
+	key = c.GetHeader("Idempotency-Key")
+	if !idempotencyKeyPattern.MatchString(key) {
+		writeProblem(c, http.StatusBadRequest, "Send an Idempotency-Key header: 8 to 255 visible ASCII characters, unique to this request, such as a UUID.")
+		return "", nil, false
+	}
+	if mt := c.ContentType(); mt != "application/json" {
+		writeProblem(c, http.StatusUnsupportedMediaType, "Send the request body as application/json.")
+		return "", nil, false
+	}
+	body, err := io.ReadAll(c.Request.Body)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		writeProblem(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("The body must be at most %d bytes.", tooBig.Limit))
+		return "", nil, false
+	}
+	if err != nil {
+		writeProblem(c, http.StatusBadRequest, "The body could not be read.")
+		return "", nil, false
+	}
+	return key, body, true
 }
 
 // apiIdempotent runs a POST whose Idempotency-Key makes retries safe: handle
 // runs once per key and body; a retry gets its response again. handle
 // returns the response to send and keep, or an error if nothing was changed.
 func (s *Server) apiIdempotent(c *gin.Context, handle func(claim *idempotency.Claim, body []byte) (int, string, []byte, error)) {
-	key := c.GetHeader("Idempotency-Key")
-	if !idempotencyKeyPattern.MatchString(key) {
-		writeProblem(c, http.StatusBadRequest, "Send an Idempotency-Key header: 8 to 255 visible ASCII characters, unique to this request, such as a UUID.")
-		return
-	}
-	if mt := c.ContentType(); mt != "application/json" {
-		writeProblem(c, http.StatusUnsupportedMediaType, "Send the request body as application/json.")
-		return
-	}
-	body, err := io.ReadAll(c.Request.Body)
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		writeProblem(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("The body must be at most %d bytes.", tooBig.Limit))
-		return
-	}
-	if err != nil {
-		writeProblem(c, http.StatusBadRequest, "The body could not be read.")
+	key, body, ok := readIdempotentPost(c)
+	if !ok {
 		return
 	}
 	ctx := c.Request.Context()
@@ -207,52 +283,60 @@ func writeStored(c *gin.Context, status int, location string, body []byte) {
 	c.Data(status, ct, body)
 }
 
-// notify checks and stores a notice, returning the response to send (and
-// keep for retries). An error means nothing was stored.
-func (s *Server) notify(c *gin.Context, claim *idempotency.Claim, body []byte) (int, string, []byte, error) {
+// notify checks and stores a notice, returning the response to send. An
+// error means nothing was stored; ErrKeyTaken that the key notified an
+// incident before. A notice refused now is refused without being kept: a
+// retry is checked again, unless the key did notify one.
+func (s *Server) notify(c *gin.Context, key, hash string, body []byte) (int, string, []byte, error) {
 	ctx := c.Request.Context()
 	p := principal(c)
-	if claim.TakenOver {
-		// The first request's process stopped: it may have stored the incident.
-		if in, err := s.incidents.Get(ctx, p.Scope, claim.ResourceID.Hex()); err == nil {
-			return s.created(c, in)
+	refuse := func(status int, out []byte) (int, string, []byte, error) {
+		// The first request may have been valid when it was sent.
+		if _, err := s.incidents.ByKey(ctx, p.Scope, p.Org, key); err == nil {
+			return 0, "", nil, incident.ErrKeyTaken
 		}
+		return status, "", out, nil
 	}
-	problemBody := func(status int, detail string, errs []incident.FieldError) (int, string, []byte, error) {
-		return problemResponse(c, status, detail, errs)
+	refuseFields := func(errs []incident.FieldError) (int, string, []byte, error) {
+		status, _, out, err := problemResponse(c, http.StatusUnprocessableEntity, "Correct the fields listed in errors and send the request again.", errs)
+		if err != nil {
+			return 0, "", nil, err
+		}
+		return refuse(status, out)
 	}
 	if status, out, ok := validateBody(c, s.apiSchemas.notice, body); !ok {
-		return status, "", out, nil
+		return refuse(status, out)
 	}
 	var n incident.Notice
 	if err := json.Unmarshal(body, &n); err != nil {
-		return problemBody(http.StatusUnprocessableEntity, "Correct the fields listed in errors and send the request again.",
-			[]incident.FieldError{{Pointer: "", Detail: "The body could not be read as an incident: " + err.Error()}})
+		return refuseFields([]incident.FieldError{{Pointer: "", Detail: "The body could not be read as an incident: " + err.Error()}})
 	}
 	ct, contractOK := s.notifiableContract(c, n.ContractID)
 	now := time.Now()
 	if errs := n.Check(s.incidentRules, contractOK, now); len(errs) > 0 {
-		return problemBody(http.StatusUnprocessableEntity, "Correct the fields listed in errors and send the request again.", errs)
+		return refuseFields(errs)
 	}
 	by := incident.Actor{Kind: "system", ID: p.Subject, Name: "System " + p.Subject, Side: "partner"}
 	clocks, critical, err := s.incidentRules.Clocks(s.bankHolidays, n, ct.ServiceLine, now, by.Name)
 	if errors.Is(err, deadline.ErrBeyondCalendar) {
-		return problemBody(http.StatusUnprocessableEntity, "Correct the fields listed in errors and send the request again.",
-			[]incident.FieldError{{Pointer: "/aware_at", Detail: "The deadline for this date cannot be worked out: the bank holiday calendar does not cover it"}})
+		return refuseFields([]incident.FieldError{{Pointer: "/aware_at", Detail: "The deadline for this date cannot be worked out: the bank holiday calendar does not cover it"}})
 	}
 	if err != nil {
 		return 0, "", nil, err
 	}
-	in := incident.Incident{ID: claim.ResourceID, PartnerID: p.Org, Notice: n, Critical: critical, Source: "api", NotifiedBy: by, Clocks: clocks}
+	in := incident.Incident{PartnerID: p.Org, Notice: n, Critical: critical, Source: "api", NotifiedBy: by, Clocks: clocks,
+		IdempotencyKey: key, RequestHash: hash}
 	e := event(c, "incident.create", "", p.Org, audit.Success)
-	if err := s.stored(c, s.incidents.Create(ctx, p.Scope, &in, e)); err != nil {
+	if err := s.incidents.Create(ctx, p.Scope, &in, e, func(in incident.Incident) ([]byte, error) {
+		return json.Marshal(toAPIIncident(in))
+	}); err != nil {
 		return 0, "", nil, err
 	}
 	if err := s.notified(ctx, in); err != nil {
-		// The incident is stored and answered; escalation is retried by the worker.
+		// The incident is stored and answered; the escalation sweep stores its deliveries.
 		s.log.Error("escalate incident", "err", err, "incident", in.ID.Hex(), "request_id", c.GetString(ctxRequestID))
 	}
-	return s.created(c, in)
+	return http.StatusCreated, "/api/v1/incidents/" + in.ID.Hex(), in.FirstResponse, nil
 }
 
 // problemResponse is a problem document as an idempotent handler returns it.
@@ -279,11 +363,6 @@ func validateBody(c *gin.Context, schema *jsonschema.Schema, body []byte) (int, 
 		return status, out, false
 	}
 	return 0, nil, true
-}
-
-func (s *Server) created(c *gin.Context, in incident.Incident) (int, string, []byte, error) {
-	out, err := json.Marshal(toAPIIncident(in))
-	return http.StatusCreated, "/api/v1/incidents/" + in.ID.Hex(), out, err
 }
 
 // notifiableContract is the caller's contract with id, if it is one

@@ -1172,8 +1172,19 @@ func (s *Server) sendDraft(c *gin.Context) {
 		s.showCheck(c, http.StatusBadRequest, d, problems)
 		return
 	}
-	in := incident.Incident{PartnerID: p.Org, Notice: n, Critical: critical, Source: "web", NotifiedBy: by, Clocks: clocks}
-	if err := s.stored(c, s.incidents.Create(ctx, p.Scope, &in, event(c, "incident.create", "", p.Org, audit.Success))); err != nil {
+	// The draft's key makes sure a draft becomes one incident, even if this
+	// submission's claim on it lapses and another one sends it again.
+	in := incident.Incident{PartnerID: p.Org, Notice: n, Critical: critical, Source: "web", NotifiedBy: by, Clocks: clocks,
+		IdempotencyKey: "draft:" + d.ID.Hex()}
+	err = s.incidents.Create(ctx, p.Scope, &in, event(c, "incident.create", "", p.Org, audit.Success), nil)
+	if errors.Is(err, incident.ErrKeyTaken) {
+		in, err = s.incidents.ByKey(ctx, p.Scope, p.Org, in.IdempotencyKey)
+		if err == nil {
+			c.Redirect(http.StatusSeeOther, "/incidents/"+in.ID.Hex()+"/confirmation")
+			return
+		}
+	}
+	if err != nil {
 		release()
 		s.fail(c, "notify incident", err)
 		return

@@ -58,6 +58,8 @@ type Server struct {
 	// escalationWorker sends this replica's share of escalations.
 	escalationWorker *escalation.Worker
 	idempotency      *idempotency.Keys
+	// notifying holds the Idempotency-Keys of notices this replica is storing.
+	notifying inFlight
 	// incidentRules and bankHolidays set notification deadlines.
 	incidentRules *incident.Rules
 	bankHolidays  *deadline.Calendar
