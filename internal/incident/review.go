@@ -136,20 +136,22 @@ func (s *Store) RequestInformation(ctx context.Context, scope access.Scope, id s
 		update: Update{ID: uid, By: by, Kind: KindRequest, Text: question}}, e)
 }
 
-// Respond answers the department's open request for information.
-// updateID names the chronology entry, so a retried API call can find
-// whether its first attempt was made; zero picks a new one.
-func (s *Store) Respond(ctx context.Context, scope access.Scope, id string, updateID bson.ObjectID, requestID string, by Actor, answer string, e audit.Event) (Incident, error) {
-	if err := checkText("your answer", answer, maxLongText); err != nil {
+// Respond answers the department's open request for information with u
+// (who, the answer, attachments). u.ID names the chronology entry, so a
+// retried API call can find whether its first attempt was made; zero picks
+// a new one.
+func (s *Store) Respond(ctx context.Context, scope access.Scope, id, requestID string, u Update, e audit.Event) (Incident, error) {
+	if err := checkText("your answer", u.Text, maxLongText); err != nil {
 		return Incident{}, err
 	}
 	rid, err := bson.ObjectIDFromHex(requestID)
 	if err != nil {
 		return Incident{}, &ErrInvalid{"The request for information was not found: answer the department's latest request"}
 	}
+	u.Kind, u.Answers = KindResponse, &rid
 	return s.apply(ctx, scope, id, change{from: []string{InformationRequested}, action: "incident.respond",
 		set: bson.D{{Key: "status", Value: UnderReview}}, unset: []string{"open_request"},
-		update: Update{ID: updateID, By: by, Kind: KindResponse, Text: answer, Answers: &rid},
+		update: u,
 		check: func(in Incident) error {
 			if in.OpenRequest == nil || *in.OpenRequest != rid {
 				return &ErrInvalid{"That request for information has already been answered or was replaced: answer the department's latest request"}
@@ -158,13 +160,15 @@ func (s *Store) Respond(ctx context.Context, scope access.Scope, id string, upda
 		}}, e)
 }
 
-// AddUpdate adds to the chronology from either side: new facts, actions
-// taken, progress of referrals. updateID is as for Respond.
-func (s *Store) AddUpdate(ctx context.Context, scope access.Scope, id string, updateID bson.ObjectID, by Actor, text string, e audit.Event) (Incident, error) {
-	if err := checkText("the update", text, maxLongText); err != nil {
+// AddUpdate adds u (who, what, attachments) to the chronology from either
+// side: new facts, actions taken, progress of referrals. u.ID is as for
+// Respond.
+func (s *Store) AddUpdate(ctx context.Context, scope access.Scope, id string, u Update, e audit.Event) (Incident, error) {
+	if err := checkText("the update", u.Text, maxLongText); err != nil {
 		return Incident{}, err
 	}
-	return s.apply(ctx, scope, id, change{action: "incident.update", update: Update{ID: updateID, By: by, Kind: KindUpdate, Text: text}}, e)
+	u.Kind = KindUpdate
+	return s.apply(ctx, scope, id, change{action: "incident.update", update: u}, e)
 }
 
 // HasUpdate reports whether the incident's chronology holds the entry with id.

@@ -12,7 +12,6 @@ import (
 	"github.com/department/safeguarding-portal/internal/audit"
 	"github.com/department/safeguarding-portal/internal/deadline"
 	"github.com/department/safeguarding-portal/internal/incident"
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 var (
@@ -62,12 +61,12 @@ func TestReviewWithARequestForInformation(t *testing.T) {
 	if got.Updates[len(got.Updates)-1].ID.Hex() != request {
 		t.Errorf("the open request is not the chronology's latest entry")
 	}
-	_, err = s.Respond(ctx, northOnly, id, bson.ObjectID{}, "000000000000000000000000", officer, "Croydon", anyEvent)
+	_, err = s.Respond(ctx, northOnly, id, "000000000000000000000000", incident.Update{By: officer, Text: "Croydon"}, anyEvent)
 	wantInvalid(t, err, "already been answered or was replaced")
-	if _, err := s.Respond(ctx, access.PartnerScope("brightwell"), id, bson.ObjectID{}, request, officer, "Croydon", anyEvent); !errors.Is(err, incident.ErrNotFound) {
+	if _, err := s.Respond(ctx, access.PartnerScope("brightwell"), id, request, incident.Update{By: officer, Text: "Croydon"}, anyEvent); !errors.Is(err, incident.ErrNotFound) {
 		t.Errorf("another partner answering: %v", err)
 	}
-	got, err = s.Respond(ctx, northOnly, id, bson.ObjectID{}, request, officer, "Croydon police station, crime reference 42/1234.", anyEvent)
+	got, err = s.Respond(ctx, northOnly, id, request, incident.Update{By: officer, Text: "Croydon police station, crime reference 42/1234."}, anyEvent)
 	if err != nil || got.Status != incident.UnderReview || got.OpenRequest != nil {
 		t.Fatalf("respond: %+v %v", got, err)
 	}
@@ -133,7 +132,7 @@ func TestCriticalIncidentNeedsLeadSignOffToClose(t *testing.T) {
 	if err != nil || got.Status != incident.Closed || got.ClosedAt == nil {
 		t.Fatalf("close: %+v %v", got, err)
 	}
-	if _, err := s.AddUpdate(ctx, northOnly, id, bson.ObjectID{}, officer, "More news", anyEvent); !errors.Is(err, incident.ErrConflict) {
+	if _, err := s.AddUpdate(ctx, northOnly, id, incident.Update{By: officer, Text: "More news"}, anyEvent); !errors.Is(err, incident.ErrConflict) {
 		t.Errorf("an update to a closed incident: %v", err)
 	}
 	kinds := []string{}
@@ -190,7 +189,7 @@ func TestRegimeNotifiedAndUpdates(t *testing.T) {
 				by = manager
 			}
 			for {
-				_, err := s.AddUpdate(ctx, everyone, id, bson.ObjectID{}, by, "Update", anyEvent)
+				_, err := s.AddUpdate(ctx, everyone, id, incident.Update{By: by, Text: "Update"}, anyEvent)
 				if !errors.Is(err, incident.ErrConflict) {
 					if err != nil {
 						t.Error(err)

@@ -483,7 +483,7 @@ func (s *Server) apiAddUpdate(c *gin.Context) {
 			return problemResponse(c, http.StatusBadRequest, "The body could not be read.", nil)
 		}
 		return s.apiChange(c, claim, func(*incident.ErrInvalid) string { return "/text" }, func(ctx context.Context, by incident.Actor, e audit.Event) (incident.Incident, error) {
-			return s.incidents.AddUpdate(ctx, principal(c).Scope, c.Param("id"), claim.ResourceID, by, req.Text, e)
+			return s.incidents.AddUpdate(ctx, principal(c).Scope, c.Param("id"), incident.Update{ID: claim.ResourceID, By: by, Text: req.Text}, e)
 		})
 	})
 }
@@ -508,7 +508,7 @@ func (s *Server) apiRespond(c *gin.Context) {
 			return "/text"
 		}
 		return s.apiChange(c, claim, pointer, func(ctx context.Context, by incident.Actor, e audit.Event) (incident.Incident, error) {
-			return s.incidents.Respond(ctx, principal(c).Scope, c.Param("id"), claim.ResourceID, req.RequestID, by, req.Text, e)
+			return s.incidents.Respond(ctx, principal(c).Scope, c.Param("id"), req.RequestID, incident.Update{ID: claim.ResourceID, By: by, Text: req.Text}, e)
 		})
 	})
 }

@@ -105,6 +105,7 @@ var pageFuncs = template.FuncMap{
 	"lateness":            deadline.DescribeLateness,
 	"deliveryStateName":   func(st string) string { return deliveryStateNames[st] },
 	"dateTimeShort":       func(t time.Time) string { return t.In(london).Format("2 January 2006, 15:04") },
+	"fileSize":            fileSize,
 	// count says how many of something: "1 person", "3 people".
 	"count": func(n int, one, many string) string {
 		if n == 1 {
@@ -193,4 +194,16 @@ func dateInput(id, legend, hint string, d dateField, errs []fieldError) map[stri
 		p["errorMessage"] = msg
 	}
 	return p
+}
+
+// fileSize is a file's size as GOV.UK writes it: "340 KB", "1.2 MB".
+func fileSize(n int64) string {
+	switch {
+	case n < 1000:
+		return strconv.FormatInt(n, 10) + " bytes"
+	case n < 1000*1000:
+		return strconv.FormatInt((n+500)/1000, 10) + " KB"
+	default:
+		return strconv.FormatFloat(float64(n)/1e6, 'f', 1, 64) + " MB"
+	}
 }

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"html"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/department/safeguarding-portal/internal/portaltest"
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 var versionField = regexp.MustCompile(`name="version" value="(\d+)"`)
@@ -125,5 +127,90 @@ func TestIncidentReviewOnTheWeb(t *testing.T) {
 	page = manager.save(cpath+"/close", url.Values{"version": {manager.version(cpath)}}, cpath+"?saved=closed")
 	if !strings.Contains(page, "Signed off by") {
 		t.Error("the closed critical incident does not show its sign-off")
+	}
+}
+
+// Both sides attach files to the chronology under the evidence rules: each
+// is downloadable by everyone who can see the incident and by no one else,
+// and a refused file leaves nothing behind.
+func TestIncidentAttachments(t *testing.T) {
+	p := portaltest.Start(t)
+	id := notifyByAPI(t, p, "northgate", nil)
+	path := "/incidents/" + id
+	officer := signInAs(t, p, "officer@northgate.example")
+	manager := signInAs(t, p, "manager@department.example")
+	files := func() int64 {
+		n, err := p.App.Store.DB.Collection("evidence_files").CountDocuments(context.Background(), bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	// A file that is not what it says, and a file with no update, are refused on the page.
+	status, body, _ := officer.upload(path+"/updates", map[string]string{"update": "Body map attached."}, "attachment", "body-map.pdf", []byte("MZ\x90\x00 not a PDF"))
+	if status != http.StatusBadRequest || !strings.Contains(body, "govuk-error-summary") || !strings.Contains(body, "Body map attached.") {
+		t.Errorf("a renamed executable: %d, want the page again with an error summary and the update kept", status)
+	}
+	status, body, _ = officer.upload(path+"/updates", map[string]string{"update": " "}, "attachment", "body-map.png", certificatePNG(t))
+	if status != http.StatusBadRequest || !strings.Contains(body, "Enter the update") || !strings.Contains(body, "Select the file again") {
+		t.Errorf("a file without an update: %d", status)
+	}
+	if n := files(); n != 0 {
+		t.Fatalf("%d evidence files kept after refusals", n)
+	}
+
+	png := certificatePNG(t)
+	status, _, loc := officer.upload(path+"/updates", map[string]string{"update": "Body map attached."}, "attachment", "body-map.png", png)
+	if status != http.StatusSeeOther || loc != path+"?saved=update" {
+		t.Fatalf("an update with a file: %d %q", status, loc)
+	}
+	_, page := manager.get(path)
+	link := regexp.MustCompile(`href="(/incidents/` + id + `/attachments/[0-9a-f]{24})"[^>]*>body-map\.png</a> \(\d+ bytes\)`).FindStringSubmatch(page)
+	if link == nil {
+		t.Fatal("the chronology does not link the attachment with its size")
+	}
+	for who, u := range map[string]contractUser{"officer": officer, "manager": manager, "lead": signInAs(t, p, "lead@department.example")} {
+		resp, err := u.c.Get(p.URL + link[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := portaltest.ReadAll(t, resp)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") || resp.Header.Get("X-Content-Type-Options") != "nosniff" || len(got) == 0 {
+			t.Errorf("the %s downloading the attachment: %d %q", who, resp.StatusCode, resp.Header.Get("Content-Disposition"))
+		}
+	}
+	other := signInAs(t, p, "officer@brightwell.example")
+	if status, _ := other.get(link[1]); status != http.StatusNotFound {
+		t.Errorf("another partner's officer downloading the attachment: %d", status)
+	}
+	// The file is reachable only through an incident it is attached to.
+	elsewhere := notifyByAPI(t, p, "northgate", nil)
+	if status, _ := officer.get(strings.Replace(link[1], id, elsewhere, 1)); status != http.StatusNotFound {
+		t.Errorf("the attachment through another incident: %d", status)
+	}
+	if _, ok := auditEvent(t, p, "evidence.download", "evidence/"+link[1][len(link[1])-24:]); !ok {
+		t.Error("downloads are not audited")
+	}
+
+	// The department attaches to its request; the partner attaches to its answer.
+	v := manager.version(path)
+	manager.save(path+"/acknowledge", url.Values{"version": {v}}, path+"?saved=acknowledged")
+	manager.save(path+"/request", url.Values{"version": {manager.version(path)}, "question": {"Send the referral form."}}, path+"?saved=requested")
+	_, page = officer.get(path)
+	request := regexp.MustCompile(`name="request" value="([0-9a-f]{24})"`).FindStringSubmatch(page)
+	if request == nil {
+		t.Fatal("no request ID on the answer form")
+	}
+	status, _, loc = officer.upload(path+"/respond", map[string]string{"request": request[1], "answer": "Referral form attached."}, "attachment", "referral.png", png)
+	if status != http.StatusSeeOther || loc != path+"?saved=answer" {
+		t.Fatalf("an answer with a file: %d %q", status, loc)
+	}
+	_, page = manager.get(path)
+	if !strings.Contains(page, ">referral.png</a>") {
+		t.Error("the answer's attachment is not in the chronology")
+	}
+	if n := files(); n != 2 {
+		t.Errorf("%d evidence files, want 2", n)
 	}
 }

@@ -59,9 +59,12 @@ var matrix = map[string]row{
 		"northgate-system": same(400), "brightwell-system": same(400)}},
 	"POST /api/v1/incidents/:id/responses": {probe: "/api/v1/incidents/:incident/responses", perTarget: true, dflt: same(401), by: map[string]outcome{
 		"northgate-system": same(400), "brightwell-system": same(400)}},
-	"GET /incidents":                    {probe: "/incidents", dflt: same(403), by: signedIn(map[string]outcome{"officer@northgate.example": same(200), "officer@brightwell.example": same(200), "manager@department.example": same(200), "lead@department.example": same(200), "auditor@department.example": same(200)})},
-	"GET /incidents/:id":                {probe: "/incidents/:incident", perTarget: true, dflt: same(403), by: signedIn(contractReach)},
-	"POST /incidents/:id/updates":       {probe: "/incidents/:incident/updates", perTarget: true, dflt: same(403), by: incidentWriters(400, 403)},
+	"GET /incidents":              {probe: "/incidents", dflt: same(403), by: signedIn(map[string]outcome{"officer@northgate.example": same(200), "officer@brightwell.example": same(200), "manager@department.example": same(200), "lead@department.example": same(200), "auditor@department.example": same(200)})},
+	"GET /incidents/:id":          {probe: "/incidents/:incident", perTarget: true, dflt: same(403), by: signedIn(contractReach)},
+	"POST /incidents/:id/updates": {probe: "/incidents/:incident/updates", perTarget: true, dflt: same(403), by: incidentWriters(400, 403)},
+	"GET /incidents/:id/attachments/:file": {probe: "/incidents/:incident/attachments/000000000000000000000000", perTarget: true, dflt: same(403), by: signedIn(map[string]outcome{
+		"officer@northgate.example": same(404), "officer@brightwell.example": same(404), "manager@department.example": same(404),
+		"lead@department.example": same(404), "auditor@department.example": same(404)})},
 	"POST /incidents/:id/respond":       {probe: "/incidents/:incident/respond", perTarget: true, dflt: same(403), by: editReach(400)},
 	"POST /incidents/:id/other-bodies":  {probe: "/incidents/:incident/other-bodies", perTarget: true, dflt: same(403), by: editReach(400)},
 	"POST /incidents/:id/acknowledge":   {probe: "/incidents/:incident/acknowledge", perTarget: true, dflt: same(403), by: manageReach(400)},

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"maps"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/auth"
 	"github.com/department/safeguarding-portal/internal/calendar"
 	"github.com/department/safeguarding-portal/internal/deadline"
+	"github.com/department/safeguarding-portal/internal/evidence"
 	"github.com/department/safeguarding-portal/internal/incident"
 	"github.com/gin-gonic/gin"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -26,6 +28,7 @@ func (s *Server) incidentReviewRoutes(private *gin.RouterGroup) {
 	private.GET("/incidents", s.allow(access.ViewIncidents), s.incidentList)
 	private.GET("/incidents/:id", s.allow(access.ViewIncidents), s.incidentPage)
 	private.POST("/incidents/:id/updates", s.allow(access.ViewIncidents), s.incidentAddUpdate)
+	private.GET("/incidents/:id/attachments/:file", s.allow(access.ViewIncidents), s.incidentAttachment)
 	private.POST("/incidents/:id/respond", s.allow(access.CreateIncident), s.incidentRespond)
 	private.POST("/incidents/:id/other-bodies", s.allow(access.CreateIncident), s.incidentRegimeNotified)
 	private.POST("/incidents/:id/acknowledge", s.allow(access.ReviewIncidents), s.incidentReview)
@@ -159,6 +162,7 @@ func (s *Server) categoryName(id string) string {
 }
 
 type incidentViewPage struct {
+	MaxMB        int64
 	Incident     incident.Incident
 	PartnerName  string
 	CategoryName string
@@ -211,7 +215,7 @@ func (s *Server) showIncident(c *gin.Context, in incident.Incident, status int, 
 	}
 	open := in.Status != incident.Closed
 	page := incidentViewPage{Incident: in, PartnerName: names[in.PartnerID], CategoryName: s.categoryName(in.Category),
-		FiveRs: in.FiveRs(), Errors: errs, Form: form, Saved: c.Query("saved"), Now: time.Now(),
+		FiveRs: in.FiveRs(), Errors: errs, Form: form, Saved: c.Query("saved"), Now: time.Now(), MaxMB: s.evidenceMaxBytes() >> 20,
 		CanReview:  open && p.May(access.ReviewIncidents),
 		CanSignOff: open && in.Critical && p.May(access.SignOffIncidents) && in.SignedOffBy == "",
 		CanUpdate:  open && (p.May(access.ReviewIncidents) || p.MayOn(access.CreateIncident, in.PartnerID)),
@@ -286,9 +290,10 @@ func (s *Server) incidentAddUpdate(c *gin.Context) {
 		s.renderError(c, http.StatusForbidden)
 		return
 	}
-	_, err := s.incidents.AddUpdate(c.Request.Context(), principal(c).Scope, in.ID.Hex(), bson.NewObjectID(), s.actor(c),
-		c.PostForm("update"), event(c, "", "", in.PartnerID, audit.Success))
-	s.incidentChanged(c, in, "update", err, "update")
+	s.addIncidentEntry(c, in, "update", func(ctx context.Context, u incident.Update) error {
+		_, err := s.incidents.AddUpdate(ctx, principal(c).Scope, in.ID.Hex(), u, event(c, "", "", in.PartnerID, audit.Success))
+		return err
+	})
 }
 
 func (s *Server) incidentRespond(c *gin.Context) {
@@ -300,9 +305,67 @@ func (s *Server) incidentRespond(c *gin.Context) {
 		s.renderError(c, http.StatusForbidden)
 		return
 	}
-	_, err := s.incidents.Respond(c.Request.Context(), principal(c).Scope, in.ID.Hex(), bson.NewObjectID(), c.PostForm("request"),
-		s.actor(c), c.PostForm("answer"), event(c, "", "", in.PartnerID, audit.Success))
-	s.incidentChanged(c, in, "answer", err, "answer")
+	s.addIncidentEntry(c, in, "answer", func(ctx context.Context, u incident.Update) error {
+		_, err := s.incidents.Respond(ctx, principal(c).Scope, in.ID.Hex(), c.PostForm("request"), u, event(c, "", "", in.PartnerID, audit.Success))
+		return err
+	})
+}
+
+// addIncidentEntry adds to the chronology the text in field with the
+// optional file in "attachment", checked by the same rules as all
+// evidence and kept in the partner's evidence. If the entry is refused its
+// file goes too: nothing is left half-made.
+func (s *Server) addIncidentEntry(c *gin.Context, in incident.Incident, field string, add func(context.Context, incident.Update) error) {
+	text := c.PostForm(field)
+	file, fileErr := s.readEvidence(c, "attachment", strings.TrimSpace(text) == "")
+	if fileErr != nil {
+		errs := []fieldError{*fileErr}
+		if strings.TrimSpace(text) == "" {
+			errs = append([]fieldError{{field, map[string]string{"update": "Enter the update", "answer": "Enter your answer"}[field]}}, errs...)
+		}
+		s.showIncident(c, in, http.StatusBadRequest, errs, postedAnswers(c))
+		return
+	}
+	// As with records: once a file is kept, the steps run to the end.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 30*time.Second)
+	defer cancel()
+	u := incident.Update{ID: bson.NewObjectID(), By: s.actor(c), Text: text}
+	var stored *evidence.File
+	if file != nil {
+		f, err := s.evidence.Keep(ctx, in.PartnerID, principal(c).Subject, *file)
+		if err != nil {
+			s.fail(c, "store incident attachment", err)
+			return
+		}
+		stored = &f
+		u.Attachments = []incident.Attachment{{File: f.ID, Name: f.Name, SHA256: f.SHA256, Size: f.Size}}
+	}
+	err := add(ctx, u)
+	if stored != nil && err != nil && !errors.Is(err, audit.ErrPending) {
+		if derr := s.evidence.Remove(ctx, in.PartnerID, stored.ID.Hex()); derr != nil {
+			s.log.Error("incident attachment left without its update", "err", derr, "request_id", c.GetString(ctxRequestID))
+		}
+	}
+	s.incidentChanged(c, in, field, err, field)
+}
+
+// incidentAttachment sends a file attached to the incident's chronology to
+// anyone who can see the incident.
+func (s *Server) incidentAttachment(c *gin.Context) {
+	in, ok := s.reachableIncident(c)
+	if !ok {
+		return
+	}
+	fileID := c.Param("file")
+	for _, u := range in.Updates {
+		for _, a := range u.Attachments {
+			if a.File.Hex() == fileID {
+				s.sendEvidence(c, in.PartnerID, fileID)
+				return
+			}
+		}
+	}
+	s.notReachable(c, access.ViewIncidents, "incident attachment", fileID)
 }
 
 func (s *Server) incidentRegimeNotified(c *gin.Context) {
