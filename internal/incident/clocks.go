@@ -50,6 +50,20 @@ func (r *Rules) Clocks(cal *deadline.Calendar, n Notice, serviceLine string, rec
 	return clocks, critical, nil
 }
 
+// AcknowledgementDue is when the department must acknowledge an incident
+// notified at notifiedAt.
+func (r *Rules) AcknowledgementDue(cal *deadline.Calendar, critical bool, notifiedAt time.Time) (time.Time, error) {
+	period := r.StandardAcknowledgement
+	if critical {
+		period = r.CriticalAcknowledgement
+	}
+	due, err := cal.Deadline(notifiedAt.Truncate(time.Millisecond), period.Rule())
+	if err != nil {
+		return time.Time{}, fmt.Errorf("acknowledgement deadline: %w", err)
+	}
+	return due.UTC(), nil
+}
+
 // FiveR is one of the five Rs of safeguarding and whether the incident
 // record evidences it.
 type FiveR struct {

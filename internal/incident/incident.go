@@ -154,22 +154,30 @@ type Incident struct {
 	LateBy  time.Duration `bson:"late_by,omitempty"`
 	Updates []Update      `bson:"updates"`
 	// OpenRequest is the information request waiting for the partner's answer.
-	OpenRequest    *bson.ObjectID `bson:"open_request,omitempty"`
-	AcknowledgedAt *time.Time     `bson:"acknowledged_at,omitempty"`
-	AcknowledgedBy string         `bson:"acknowledged_by,omitempty"`
-	ClosedAt       *time.Time     `bson:"closed_at,omitempty"`
-	Outcome        string         `bson:"outcome,omitempty"`
-	Lessons        string         `bson:"lessons,omitempty"`
-	SignedOffBy    string         `bson:"signed_off_by,omitempty"`
-	Version        int            `bson:"version"`
-	CreatedAt      time.Time      `bson:"created_at"`
-	UpdatedAt      time.Time      `bson:"updated_at"`
+	OpenRequest *bson.ObjectID `bson:"open_request,omitempty"`
+	// AcknowledgeBy is the department's deadline to acknowledge it.
+	AcknowledgeBy  time.Time  `bson:"acknowledge_by"`
+	AcknowledgedAt *time.Time `bson:"acknowledged_at,omitempty"`
+	AcknowledgedBy string     `bson:"acknowledged_by,omitempty"`
+	ClosedAt       *time.Time `bson:"closed_at,omitempty"`
+	Outcome        string     `bson:"outcome,omitempty"`
+	Lessons        string     `bson:"lessons,omitempty"`
+	SignedOffBy    string     `bson:"signed_off_by,omitempty"`
+	Version        int        `bson:"version"`
+	CreatedAt      time.Time  `bson:"created_at"`
+	UpdatedAt      time.Time  `bson:"updated_at"`
 	// The request that notified it, so that a retry finds it: the partner's
 	// Idempotency-Key (or the web draft's), the request's fingerprint and
 	// the first response, replayed as it was.
 	IdempotencyKey string `bson:"idempotency_key,omitempty"`
 	RequestHash    string `bson:"request_hash,omitempty"`
 	FirstResponse  []byte `bson:"first_response,omitempty"`
+}
+
+// AcknowledgementOverdue reports whether the department has let the
+// deadline to acknowledge it pass.
+func (in Incident) AcknowledgementOverdue(now time.Time) bool {
+	return in.Status == Notified && !in.AcknowledgeBy.IsZero() && now.After(in.AcknowledgeBy)
 }
 
 // DepartmentClock is the clock of the duty to notify the department.

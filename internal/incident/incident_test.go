@@ -202,3 +202,36 @@ func TestClocks(t *testing.T) {
 		})
 	}
 }
+
+// The department acknowledges within an hour for a critical incident and
+// by the end of the next working day for others, skipping weekends and
+// bank holidays.
+func TestAcknowledgementDue(t *testing.T) {
+	rules := incident.DefaultRules()
+	cal := deadline.Default()
+	london, _ := time.LoadLocation("Europe/London")
+	at := func(s string) time.Time {
+		tm, err := time.ParseInLocation("2006-01-02 15:04", s, london)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	for _, tc := range []struct {
+		notified string
+		critical bool
+		want     string
+	}{
+		{"2026-11-20 16:00", true, "2026-11-20 17:00"},  // a Friday: an hour is an hour
+		{"2026-11-20 16:00", false, "2026-11-24 00:00"}, // the end of Monday
+		{"2026-12-24 10:00", false, "2026-12-30 00:00"}, // the end of Tuesday: Christmas, a weekend and the Boxing Day substitute skipped
+	} {
+		got, err := rules.AcknowledgementDue(cal, tc.critical, at(tc.notified))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := at(tc.want); !got.Equal(want) {
+			t.Errorf("notified %s (critical %v): acknowledge by %s, want %s", tc.notified, tc.critical, got.In(london).Format("2006-01-02 15:04:05"), tc.want)
+		}
+	}
+}

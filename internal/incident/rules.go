@@ -53,9 +53,13 @@ type Category struct {
 // Rules are the incident categories and their deadlines, from
 // config/incidents.yaml.
 type Rules struct {
-	StandardDeadline Period     `yaml:"standard_deadline"`
-	CriticalDeadline Period     `yaml:"critical_deadline"`
-	Categories       []Category `yaml:"categories"`
+	StandardDeadline Period `yaml:"standard_deadline"`
+	CriticalDeadline Period `yaml:"critical_deadline"`
+	// The department's own deadlines to acknowledge a notified incident,
+	// counted from when it was notified.
+	StandardAcknowledgement Period     `yaml:"standard_acknowledgement"`
+	CriticalAcknowledgement Period     `yaml:"critical_acknowledgement"`
+	Categories              []Category `yaml:"categories"`
 }
 
 //go:embed incidents.yaml
@@ -114,6 +118,8 @@ func (r *Rules) check() error {
 	}
 	add(checkPeriod("standard_deadline", r.StandardDeadline))
 	add(checkPeriod("critical_deadline", r.CriticalDeadline))
+	add(checkPeriod("standard_acknowledgement", r.StandardAcknowledgement))
+	add(checkPeriod("critical_acknowledgement", r.CriticalAcknowledgement))
 	if len(r.Categories) == 0 {
 		add(errors.New("categories: at least one is needed"))
 	}

@@ -300,8 +300,11 @@ type Filter struct {
 	Category  string
 	Indicator string
 	// AwaitingAcknowledgement lists only incidents the department has not
-	// acknowledged yet.
+	// acknowledged yet; OverdueAcknowledgement only those past the deadline
+	// to (as of Now).
 	AwaitingAcknowledgement bool
+	OverdueAcknowledgement  bool
+	Now                     time.Time
 }
 
 // listFields are what a list shows: never the account of what happened.
@@ -309,7 +312,7 @@ var listFields = bson.D{
 	{Key: "reference", Value: 1}, {Key: "partner_id", Value: 1}, {Key: "contract_id", Value: 1}, {Key: "category", Value: 1},
 	{Key: "critical", Value: 1}, {Key: "status", Value: 1}, {Key: "notified_at", Value: 1}, {Key: "aware_at", Value: 1},
 	{Key: "occurred_at", Value: 1}, {Key: "clocks", Value: 1}, {Key: "site", Value: 1}, {Key: "indicators", Value: 1},
-	{Key: "customer.age_group", Value: 1}, {Key: "updated_at", Value: 1}, {Key: "open_request", Value: 1}, {Key: "version", Value: 1},
+	{Key: "customer.age_group", Value: 1}, {Key: "updated_at", Value: 1}, {Key: "open_request", Value: 1}, {Key: "version", Value: 1}, {Key: "acknowledge_by", Value: 1},
 }
 
 // Search lists incidents within reach matching f, newest notification
@@ -319,8 +322,11 @@ func (s *Store) Search(ctx context.Context, scope access.Scope, f Filter, page, 
 	if f.Status != "" {
 		conds = append(conds, bson.E{Key: "status", Value: f.Status})
 	}
-	if f.AwaitingAcknowledgement {
+	if f.AwaitingAcknowledgement || f.OverdueAcknowledgement {
 		conds = append(conds, bson.E{Key: "status", Value: Notified})
+	}
+	if f.OverdueAcknowledgement {
+		conds = append(conds, bson.E{Key: "acknowledge_by", Value: bson.D{{Key: "$lt", Value: f.Now.UTC()}}})
 	}
 	if f.PartnerID != "" {
 		conds = append(conds, bson.E{Key: "partner_id", Value: f.PartnerID})

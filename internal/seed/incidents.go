@@ -92,6 +92,9 @@ func (m incidentMaker) make(n int) ([]incident.Incident, error) {
 			Notice: n, Critical: critical, Status: incident.Notified, Source: []string{"web", "api"}[m.rng.IntN(2)],
 			NotifiedAt: received.UTC(), NotifiedBy: officer, Clocks: clocks, Version: 1, CreatedAt: received.UTC(),
 		}
+		if in.AcknowledgeBy, err = m.rules.AcknowledgementDue(m.cal, critical, received); err != nil {
+			return nil, fmt.Errorf("seed incident clocks: %w", err)
+		}
 		in.LateBy = in.DepartmentClock().LateBy
 		in.Updates = []incident.Update{{ID: bson.NewObjectID(), At: received.UTC(), By: officer, Kind: incident.KindNotified, Text: "Notified the department."}}
 		// Older incidents have moved further through review.

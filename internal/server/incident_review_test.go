@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/department/safeguarding-portal/internal/portaltest"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -212,5 +213,52 @@ func TestIncidentAttachments(t *testing.T) {
 	}
 	if n := files(); n != 2 {
 		t.Errorf("%d evidence files, want 2", n)
+	}
+}
+
+// The department has its own deadline to acknowledge: an hour for a
+// critical incident, a working day for others. Incidents past it are listed
+// as overdue and say so on their page.
+func TestOverdueAcknowledgement(t *testing.T) {
+	p := portaltest.Start(t)
+	critical := notifyByAPI(t, p, "northgate", map[string]any{"category": "sexual_assault"})
+	standard := notifyByAPI(t, p, "northgate", nil)
+	manager := signInAs(t, p, "manager@department.example")
+	_, list := manager.get("/incidents?awaiting=overdue")
+	if strings.Contains(list, critical) || strings.Contains(list, standard) {
+		t.Fatal("incidents notified just now are listed as overdue for acknowledgement")
+	}
+	_, page := manager.get("/incidents/" + critical)
+	if !regexp.MustCompile(`id="acknowledge-by">Acknowledge it by \d`).MatchString(page) {
+		t.Error("the critical incident's page does not say when to acknowledge it by")
+	}
+	// Two hours pass for the critical incident.
+	var stored struct {
+		AcknowledgeBy time.Time `bson:"acknowledge_by"`
+		NotifiedAt    time.Time `bson:"notified_at"`
+	}
+	oid, _ := bson.ObjectIDFromHex(critical)
+	incidents := p.App.Store.DB.Collection("incidents")
+	if err := incidents.FindOne(context.Background(), bson.D{{Key: "_id", Value: oid}}).Decode(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if got := stored.AcknowledgeBy.Sub(stored.NotifiedAt); got != time.Hour {
+		t.Errorf("a critical incident is to be acknowledged %v after notification, want 1h", got)
+	}
+	if _, err := incidents.UpdateOne(context.Background(), bson.D{{Key: "_id", Value: oid}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "acknowledge_by", Value: time.Now().Add(-time.Hour)}}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, list = manager.get("/incidents?awaiting=overdue")
+	if !regexp.MustCompile(`(?s)/incidents/` + critical + `".*?Overdue</strong>`).MatchString(list) || strings.Contains(list, standard) {
+		t.Error("the overdue list does not show just the critical incident, tagged overdue")
+	}
+	_, page = manager.get("/incidents/" + critical)
+	if !strings.Contains(page, "The department should have acknowledged it by") {
+		t.Error("the overdue incident's page does not say so")
+	}
+	manager.save("/incidents/"+critical+"/acknowledge", url.Values{"version": {manager.version("/incidents/" + critical)}}, "/incidents/"+critical+"?saved=acknowledged")
+	if _, list = manager.get("/incidents?awaiting=overdue"); strings.Contains(list, critical) {
+		t.Error("an acknowledged incident is still overdue for acknowledgement")
 	}
 }

@@ -1174,8 +1174,14 @@ func (s *Server) sendDraft(c *gin.Context) {
 	}
 	// The draft's key makes sure a draft becomes one incident, even if this
 	// submission's claim on it lapses and another one sends it again.
+	ackBy, err := s.incidentRules.AcknowledgementDue(s.bankHolidays, critical, now)
+	if err != nil {
+		release()
+		s.fail(c, "start incident clocks", err)
+		return
+	}
 	in := incident.Incident{PartnerID: p.Org, Notice: n, Critical: critical, Source: "web", NotifiedBy: by, Clocks: clocks,
-		IdempotencyKey: "draft:" + d.ID.Hex()}
+		AcknowledgeBy: ackBy, IdempotencyKey: "draft:" + d.ID.Hex()}
 	err = s.incidents.Create(ctx, p.Scope, &in, event(c, "incident.create", "", p.Org, audit.Success), nil)
 	if errors.Is(err, incident.ErrKeyTaken) {
 		in, err = s.incidents.ByKey(ctx, p.Scope, p.Org, in.IdempotencyKey)

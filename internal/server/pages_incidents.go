@@ -53,18 +53,19 @@ var incidentStatusClasses = map[string]string{
 }
 
 type incidentListPage struct {
-	Incidents  []incidentRow
-	Total      int64
-	Filter     incident.Filter
-	Partners   map[string]string
-	Department bool
-	CanNotify  bool
-	Statuses   []any
-	Categories []any
-	Indicators []any
-	PartnerOpt []any
-	Pagination map[string]any
-	Timeliness []timelinessRow
+	Incidents       []incidentRow
+	Total           int64
+	Filter          incident.Filter
+	Partners        map[string]string
+	Department      bool
+	CanNotify       bool
+	Statuses        []any
+	Acknowledgement []any
+	Categories      []any
+	Indicators      []any
+	PartnerOpt      []any
+	Pagination      map[string]any
+	Timeliness      []timelinessRow
 }
 
 type timelinessRow struct {
@@ -78,6 +79,9 @@ type incidentRow struct {
 	CategoryName string
 	Late         bool
 	LateBy       string
+	// AcknowledgementOverdue says the department is past its deadline to
+	// acknowledge it.
+	AcknowledgementOverdue bool
 }
 
 const incidentsPerPage = 25
@@ -88,7 +92,8 @@ func (s *Server) incidentList(c *gin.Context) {
 	ctx := c.Request.Context()
 	p := principal(c)
 	f := incident.Filter{Status: c.Query("status"), Category: c.Query("category"), Indicator: c.Query("indicator"),
-		PartnerID: c.Query("partner"), AwaitingAcknowledgement: c.Query("awaiting") == "yes"}
+		PartnerID: c.Query("partner"), AwaitingAcknowledgement: c.Query("awaiting") == "yes",
+		OverdueAcknowledgement: c.Query("awaiting") == "overdue", Now: time.Now()}
 	if _, ok := incidentStatusNames[f.Status]; !ok {
 		f.Status = ""
 	}
@@ -113,11 +118,17 @@ func (s *Server) incidentList(c *gin.Context) {
 	data := incidentListPage{Total: total, Filter: f, Partners: names, Department: p.Org == auth.DepartmentOrg,
 		CanNotify: p.May(access.CreateIncident)}
 	for _, in := range list {
-		row := incidentRow{Incident: in, PartnerName: names[in.PartnerID], CategoryName: s.categoryName(in.Category)}
+		row := incidentRow{Incident: in, PartnerName: names[in.PartnerID], CategoryName: s.categoryName(in.Category),
+			AcknowledgementOverdue: in.AcknowledgementOverdue(f.Now)}
 		if k := in.DepartmentClock(); k.Late() {
 			row.Late, row.LateBy = true, deadline.DescribeLateness(k.LateBy)
 		}
 		data.Incidents = append(data.Incidents, row)
+	}
+	data.Acknowledgement = []any{
+		map[string]any{"value": "", "text": "Any"},
+		map[string]any{"value": "yes", "text": "Awaiting acknowledgement", "selected": f.AwaitingAcknowledgement},
+		map[string]any{"value": "overdue", "text": "Overdue for acknowledgement", "selected": f.OverdueAcknowledgement},
 	}
 	data.Statuses = []any{map[string]any{"value": "", "text": "Any status"}}
 	for _, st := range []string{incident.Notified, incident.UnderReview, incident.InformationRequested, incident.Closed} {
