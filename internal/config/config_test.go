@@ -202,7 +202,7 @@ func TestRequirementsFileIsLoadedOrRefused(t *testing.T) {
 func TestIncidentRulesAndBankHolidaysFiles(t *testing.T) {
 	dir := t.TempDir()
 	for name, text := range map[string]string{
-		"rules.yaml":    "standard_deadline: {hours: 48}\ncritical_deadline: {hours: 2}\ncategories: [{id: other, name: Other}]\n",
+		"rules.yaml":    "standard_deadline: {hours: 48}\ncritical_deadline: {hours: 2}\nstandard_acknowledgement: {hours: 24}\ncritical_acknowledgement: {hours: 1}\ncategories: [{id: other, name: Other}]\n",
 		"badrules.yaml": "standard_deadline: {hours: 48, working_days: 2}\n",
 		"holidays.yaml": "covers: {from: 2026-01-01, to: 2026-12-31}\nholidays:\n  - {date: 2026-12-25, name: Christmas Day}\n",
 		"badhols.yaml":  "covers: {from: 2026-01-01, to: 2026-12-31}\nholidays:\n  - {date: 2026-12-26, name: Saturday}\n",

@@ -47,7 +47,8 @@ var DemoSize = Size{Partners: 2, Staff: 2 * DemoStaffPerPartner}
 // Demo seeds the demo data unless partners already exist, so a restart never
 // duplicates it. The demo's people have no records yet: the tests and
 // walkthroughs that sign in to it record their own, and are assessed by the
-// portal's upkeep when it starts.
+// portal's upkeep when it starts. Each partner has a few incidents from the
+// past year, none in the last two days.
 func Demo(ctx context.Context, db *mongo.Database, trail *audit.Trail, log *slog.Logger) error {
 	return GenerateWith(ctx, db, trail, log, DemoSize, Options{NoRecords: true})
 }
@@ -158,6 +159,16 @@ func GenerateWith(ctx context.Context, db *mongo.Database, trail *audit.Trail, l
 		if err := roster.InsertMany(ctx, access.PartnerScope(p.ID), p.ID, members); err != nil {
 			return fmt.Errorf("seed staff of %s: %w", p.ID, err)
 		}
+		// Even the small demo has incidents, so the lists, timeliness and
+		// review pages have something to show.
+		ins, err := incidentMaker{rules: rules, cal: cal, contract: cs[pi], sites: sites[p.ID],
+			rng: rand.New(rand.NewPCG(uint64(pi), 2026)), now: started, seq: &incidentSeq}.make(int(float64(n) * incidentsPerStaff))
+		if err != nil {
+			return err
+		}
+		if err := incidents.Seed(ctx, ins); err != nil {
+			return err
+		}
 		if opts.NoRecords {
 			continue
 		}
@@ -169,14 +180,6 @@ func GenerateWith(ctx context.Context, db *mongo.Database, trail *audit.Trail, l
 			recordCount += len(b.Training) + len(b.Vetting)
 		}
 		waitingCount += len(waiting)
-		ins, err := incidentMaker{rules: rules, cal: cal, contract: cs[pi], sites: sites[p.ID],
-			rng: rand.New(rand.NewPCG(uint64(pi), 2026)), now: started, seq: &incidentSeq}.make(int(float64(n) * incidentsPerStaff))
-		if err != nil {
-			return err
-		}
-		if err := incidents.Seed(ctx, ins); err != nil {
-			return err
-		}
 	}
 	log.Info("seeded demo data", "partners", len(ps), "contracts", len(cs), "staff", size.Staff,
 		"records", recordCount, "awaiting_verification", waitingCount, "incidents", incidentSeq,
