@@ -224,7 +224,7 @@ func (n Notice) Check(rules *Rules, contractOK bool, now time.Time) []FieldError
 			add(pointer, "Enter "+label)
 		case utf8.RuneCountInString(v) > most:
 			add(pointer, fmt.Sprintf("%s must be %d characters or fewer", capital(label), most))
-		case hidden(v):
+		case invisible.Hides(v):
 			add(pointer, capital(label)+" must not contain hidden or control characters")
 		}
 	}
@@ -321,17 +321,6 @@ func capital(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// hidden reports characters that would hide what the text says: controls
-// other than line breaks and tabs, and invisible formatting characters.
-func hidden(s string) bool {
-	for _, r := range s {
-		if r == utf8.RuneError || invisible.Char(r) || (r < 0x20 && r != '\n' && r != '\r' && r != '\t') || r == 0x7f {
-			return true
-		}
-	}
-	return false
 }
 
 // sortedIndicators keeps stored indicators in the strategy's order, so the

@@ -12,6 +12,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/access"
 	"github.com/department/safeguarding-portal/internal/audit"
 	"github.com/department/safeguarding-portal/internal/calendar"
+	"github.com/department/safeguarding-portal/internal/invisible"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -38,7 +39,7 @@ type change struct {
 // apply makes a change to an incident within reach, with its audit event,
 // and returns the incident as it now is.
 func (s *Store) apply(ctx context.Context, scope access.Scope, id string, ch change, e audit.Event) (Incident, error) {
-	defer s.lock(id)()
+	defer s.locks.Lock(id)()
 	in, err := s.Get(ctx, scope, id)
 	if err != nil {
 		return Incident{}, err
@@ -100,7 +101,7 @@ func checkText(what, text string, most int) error {
 		return &ErrInvalid{"Enter " + what}
 	case utf8.RuneCountInString(text) > most:
 		return &ErrInvalid{fmt.Sprintf("%s must be %d characters or fewer", capital(what), most)}
-	case hidden(text):
+	case invisible.Hides(text):
 		return &ErrInvalid{capital(what) + " must not contain hidden or control characters"}
 	}
 	return nil

@@ -5,14 +5,13 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/department/safeguarding-portal/internal/access"
 	"github.com/department/safeguarding-portal/internal/audit"
+	"github.com/department/safeguarding-portal/internal/doclock"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -37,59 +36,15 @@ type Store struct {
 	trail *audit.Trail
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// locks serialise this process's changes to one incident: the embedded
-	// store can lose one of two concurrent conditional updates. Real
-	// MongoDB's are atomic, which covers several replicas.
-	locks [64]sync.Mutex
-}
-
-func (s *Store) lock(id string) func() {
-	m := &s.locks[stripe(id)]
-	m.Lock()
-	return m.Unlock
-}
-
-func stripe(id string) int {
-	h := fnv.New32a()
-	h.Write([]byte(id))
-	return int(h.Sum32() % 64)
-}
-
-// lockAll locks the incidents with ids (ObjectIDs as the trail holds them),
-// taking their stripes in order so that it never deadlocks with itself.
-func (s *Store) lockAll(ids []any) (unlock func()) {
-	var taken [64]bool
-	for _, id := range ids {
-		var hex string
-		switch v := id.(type) {
-		case bson.ObjectID:
-			hex = v.Hex()
-		case bson.RawValue:
-			if oid, ok := v.ObjectIDOK(); ok {
-				hex = oid.Hex()
-			}
-		}
-		taken[stripe(hex)] = true
-	}
-	for i := range taken {
-		if taken[i] {
-			s.locks[i].Lock()
-		}
-	}
-	return func() {
-		for i := range taken {
-			if taken[i] {
-				s.locks[i].Unlock()
-			}
-		}
-	}
+	// locks serialise this process's changes to one incident.
+	locks doclock.Striped
 }
 
 // NewStore keeps incidents in db and records their changes in trail.
 func NewStore(db *mongo.Database, trail *audit.Trail) *Store {
 	s := &Store{db: db, trail: trail}
 	trail.Register(s.incidents())
-	trail.GuardWrites(s.incidents(), s.lockAll)
+	trail.GuardWrites(s.incidents(), s.locks.LockAll)
 	return s
 }
 

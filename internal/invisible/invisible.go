@@ -6,6 +6,8 @@
 // alike.
 package invisible
 
+import "unicode/utf8"
+
 // Char reports whether r is such a character. Zero-width joiners are left
 // alone: some scripts need them.
 func Char(r rune) bool {
@@ -16,6 +18,18 @@ func Char(r rune) bool {
 		return true
 	case r == '\u200b', r >= '\u2060' && r <= '\u2064', r == '\ufeff':
 		return true
+	}
+	return false
+}
+
+// Hides reports whether text people typed holds characters that would hide
+// what it says: these, controls other than line breaks and tabs, and bytes
+// that are not UTF-8.
+func Hides(s string) bool {
+	for _, r := range s {
+		if r == utf8.RuneError || Char(r) || (r < 0x20 && r != '\n' && r != '\r' && r != '\t') || r == 0x7f {
+			return true
+		}
 	}
 	return false
 }
