@@ -18,6 +18,9 @@ const (
 	laterPause    = 500 * time.Millisecond
 	laterMaxDelay = 30 * time.Second
 	laterMaxClear = 5000
+	// laterBatch bounds the documents one write names when clearing
+	// markers Recover finds empty.
+	laterBatch = 500
 )
 
 // settling is a stored change whose event is still to be appended and
@@ -137,6 +140,12 @@ func (t *Trail) GuardWrites(coll *mongo.Collection, guard Guard) {
 	t.regMu.Lock()
 	defer t.regMu.Unlock()
 	t.guards[coll.Database().Name()+"."+coll.Name()] = guard
+}
+
+func (t *Trail) guarded(coll *mongo.Collection) bool {
+	t.regMu.Lock()
+	defer t.regMu.Unlock()
+	return t.guards[coll.Database().Name()+"."+coll.Name()] != nil
 }
 
 func (t *Trail) guard(coll *mongo.Collection, ids []any) (unlock func()) {

@@ -73,3 +73,38 @@ func TestInsertSettlingLaterLeavesFailuresToRecover(t *testing.T) {
 	noneIsPending(t, staff, m.ID, true)
 	mustVerify(t, tr, 1)
 }
+
+// In a guarded collection Recover removes emptied markers under the
+// owner's locks, naming the documents it changes.
+func TestRecoverRemovesEmptyMarkersUnderTheGuard(t *testing.T) {
+	tr, db := newTrail(t)
+	ctx := context.Background()
+	staff := db.Collection("staff")
+	var guarded [][]any
+	var mu sync.Mutex
+	tr.GuardWrites(staff, func(ids []any) func() {
+		mu.Lock()
+		guarded = append(guarded, ids)
+		return mu.Unlock
+	})
+	var ids []bson.ObjectID
+	for i := range 3 {
+		m := member{ID: bson.NewObjectID(), PartnerID: "p1", Name: "A Person"}
+		ids = append(ids, m.ID)
+		if _, err := tr.Insert(ctx, staff, m, event(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, field := pendingIDs(t, staff, ids[0]); !field {
+		t.Fatal("no emptied marker to remove")
+	}
+	if _, err := tr.RecoverOlderThan(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		noneIsPending(t, staff, id, true)
+	}
+	if len(guarded) != 1 || len(guarded[0]) != 3 {
+		t.Errorf("guard taken for %v, want once for the three documents", guarded)
+	}
+}

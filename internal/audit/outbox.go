@@ -243,9 +243,18 @@ func clearPending(ctx context.Context, coll *mongo.Collection, id any, eventID s
 }
 
 // removeEmptyMarkers removes every empty marker in coll in one write rather
-// than one per document (each a scan on the SQLite store).
+// than one per document (each a scan on the SQLite store). In a guarded
+// collection it names the documents, a few hundred at a time, so that it
+// can hold their locks.
 func (t *Trail) removeEmptyMarkers(ctx context.Context, coll *mongo.Collection) error {
 	empty := bson.D{{Key: PendingField, Value: bson.D{}}}
+	unset := bson.D{{Key: "$unset", Value: bson.D{{Key: PendingField, Value: ""}}}}
+	if !t.guarded(coll) {
+		if _, err := coll.UpdateMany(ctx, empty, unset); err != nil {
+			return fmt.Errorf("remove empty audit markers in %s: %w", coll.Name(), err)
+		}
+		return nil
+	}
 	cur, err := coll.Find(ctx, empty, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
 		return fmt.Errorf("find empty audit markers in %s: %w", coll.Name(), err)
@@ -256,18 +265,17 @@ func (t *Trail) removeEmptyMarkers(ctx context.Context, coll *mongo.Collection) 
 	if err := cur.All(ctx, &docs); err != nil {
 		return fmt.Errorf("find empty audit markers in %s: %w", coll.Name(), err)
 	}
-	if len(docs) == 0 {
-		return nil
-	}
-	ids := make([]any, len(docs))
-	for i, d := range docs {
-		ids[i] = d.ID
-	}
-	unlock := t.guard(coll, ids)
-	defer unlock()
-	if _, err := coll.UpdateMany(ctx, append(bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, empty...),
-		bson.D{{Key: "$unset", Value: bson.D{{Key: PendingField, Value: ""}}}}); err != nil {
-		return fmt.Errorf("remove empty audit markers in %s: %w", coll.Name(), err)
+	for start := 0; start < len(docs); start += laterBatch {
+		ids := make([]any, 0, laterBatch)
+		for _, d := range docs[start:min(start+laterBatch, len(docs))] {
+			ids = append(ids, d.ID)
+		}
+		unlock := t.guard(coll, ids)
+		_, err := coll.UpdateMany(ctx, append(bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, empty...), unset)
+		unlock()
+		if err != nil {
+			return fmt.Errorf("remove empty audit markers in %s: %w", coll.Name(), err)
+		}
 	}
 	return nil
 }
