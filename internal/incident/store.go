@@ -105,7 +105,7 @@ func newReference(at time.Time) string {
 
 // Create stores a new incident with its audit event, giving it its
 // reference and, unless the caller chose one, its ID. The caller has checked
-// the notice and started its clocks. If in has an IdempotencyKey the partner
+// the notice and started its clocks from in.NotifiedAt (now, if zero). If in has an IdempotencyKey the partner
 // used before, nothing is stored and the error is ErrKeyTaken. firstResponse,
 // if not nil, makes the response to keep for retries from the incident as
 // stored.
@@ -127,7 +127,13 @@ func (s *Store) Create(ctx context.Context, scope access.Scope, in *Incident, e 
 	in.Status = Notified
 	in.LateBy = in.DepartmentClock().LateBy
 	in.Version = 1
-	in.CreatedAt, in.UpdatedAt, in.NotifiedAt = now, now, now
+	in.CreatedAt, in.UpdatedAt = now, now
+	// The caller started the clocks from when the notice arrived: the record
+	// says the same moment, so its deadlines read exactly from it.
+	if in.NotifiedAt.IsZero() {
+		in.NotifiedAt = now
+	}
+	in.NotifiedAt = in.NotifiedAt.UTC().Truncate(time.Millisecond)
 	in.Updates = []Update{{ID: bson.NewObjectID(), At: now, By: in.NotifiedBy, Kind: KindNotified,
 		Text: "Notified the department through the " + map[string]string{"api": "API", "web": "portal"}[in.Source] + "."}}
 	e.PartnerID = in.PartnerID

@@ -329,7 +329,7 @@ func (s *Server) notify(c *gin.Context, key, hash string, body []byte) (int, str
 		return 0, "", nil, err
 	}
 	in := incident.Incident{PartnerID: p.Org, Notice: n, Critical: critical, Source: "api", NotifiedBy: by, Clocks: clocks,
-		AcknowledgeBy: ackBy, IdempotencyKey: key, RequestHash: hash}
+		NotifiedAt: now, AcknowledgeBy: ackBy, IdempotencyKey: key, RequestHash: hash}
 	e := event(c, "incident.create", "", p.Org, audit.Success)
 	if err := s.incidents.Create(ctx, p.Scope, &in, e, func(in incident.Incident) ([]byte, error) {
 		return json.Marshal(toAPIIncident(in))

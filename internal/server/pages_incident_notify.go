@@ -1181,7 +1181,7 @@ func (s *Server) sendDraft(c *gin.Context) {
 		return
 	}
 	in := incident.Incident{PartnerID: p.Org, Notice: n, Critical: critical, Source: "web", NotifiedBy: by, Clocks: clocks,
-		AcknowledgeBy: ackBy, IdempotencyKey: "draft:" + d.ID.Hex()}
+		NotifiedAt: now, AcknowledgeBy: ackBy, IdempotencyKey: "draft:" + d.ID.Hex()}
 	err = s.incidents.Create(ctx, p.Scope, &in, event(c, "incident.create", "", p.Org, audit.Success), nil)
 	if errors.Is(err, incident.ErrKeyTaken) {
 		in, err = s.incidents.ByKey(ctx, p.Scope, p.Org, in.IdempotencyKey)
