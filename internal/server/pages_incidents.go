@@ -341,22 +341,12 @@ func (s *Server) addIncidentEntry(c *gin.Context, in incident.Incident, field st
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 30*time.Second)
 	defer cancel()
 	u := incident.Update{ID: bson.NewObjectID(), By: s.actor(c), Text: text}
-	var stored *evidence.File
-	if file != nil {
-		f, err := s.evidence.Keep(ctx, in.PartnerID, principal(c).Subject, *file)
-		if err != nil {
-			s.fail(c, "store incident attachment", err)
-			return
+	err := s.withEvidence(ctx, c, in.PartnerID, file, func(f *evidence.File) error {
+		if f != nil {
+			u.Attachments = []incident.Attachment{{File: f.ID, Name: f.Name, SHA256: f.SHA256, Size: f.Size}}
 		}
-		stored = &f
-		u.Attachments = []incident.Attachment{{File: f.ID, Name: f.Name, SHA256: f.SHA256, Size: f.Size}}
-	}
-	err := add(ctx, u)
-	if stored != nil && err != nil && !errors.Is(err, audit.ErrPending) {
-		if derr := s.evidence.Remove(ctx, in.PartnerID, stored.ID.Hex()); derr != nil {
-			s.log.Error("incident attachment left without its update", "err", derr, "request_id", c.GetString(ctxRequestID))
-		}
-	}
+		return add(ctx, u)
+	})
 	s.incidentChanged(c, in, field, err, field)
 }
 

@@ -195,6 +195,27 @@ func (s *Server) readEvidence(c *gin.Context, field string, othersWrong bool) (*
 	return &checked, nil
 }
 
+// withEvidence keeps file, if any, in the partner's evidence and makes
+// change with it. If the change fails the file goes again, so that no file is
+// left without what it was for; a change stored with its audit event
+// pending did not fail.
+func (s *Server) withEvidence(ctx context.Context, c *gin.Context, partnerID string, file *evidence.Checked, change func(*evidence.File) error) error {
+	if file == nil {
+		return change(nil)
+	}
+	stored, err := s.evidence.Keep(ctx, partnerID, principal(c).Subject, *file)
+	if err != nil {
+		return fmt.Errorf("keep evidence: %w", err)
+	}
+	err = change(&stored)
+	if err != nil && !errors.Is(err, audit.ErrPending) {
+		if derr := s.evidence.Remove(ctx, partnerID, stored.ID.Hex()); derr != nil {
+			s.log.Error("evidence left without what it was for", "err", derr, "request_id", c.GetString(ctxRequestID))
+		}
+	}
+	return err
+}
+
 // addRecord stores the evidence file (if any), then the record through add,
 // then queues it for verification and brings the person's assessment up to
 // date. A record that fails takes its file with it: nothing is left half-made.
@@ -205,27 +226,19 @@ func (s *Server) addRecord(c *gin.Context, target recordTarget, file *evidence.C
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 30*time.Second)
 	defer cancel()
 	partnerID := target.Partner.ID
-	var stored *evidence.File
-	if file != nil {
-		f, err := s.evidence.Keep(ctx, partnerID, principal(c).Subject, *file)
-		if err != nil {
-			s.fail(c, "store evidence", err)
-			return false
-		}
-		stored = &f
-	}
-	recordID, what, err := add(ctx, stored)
+	var recordID bson.ObjectID
+	var what string
+	err := s.withEvidence(ctx, c, partnerID, file, func(stored *evidence.File) error {
+		var err error
+		recordID, what, err = add(ctx, stored)
+		return err
+	})
 	if err = s.stored(c, err); err != nil {
-		if stored != nil {
-			if derr := s.evidence.Remove(ctx, partnerID, stored.ID.Hex()); derr != nil {
-				s.log.Error("evidence left without its record", "err", derr, "request_id", c.GetString(ctxRequestID))
-			}
-		}
 		s.fail(c, "add "+kind+" record", err)
 		return false
 	}
 	w := records.Waiting{RecordID: recordID, PartnerID: partnerID, StaffID: target.Member.ID, StaffName: target.Member.Name,
-		StaffNumber: target.Member.StaffNumber, Kind: kind, What: what, HasEvidence: stored != nil, Submitted: time.Now().UTC()}
+		StaffNumber: target.Member.StaffNumber, Kind: kind, What: what, HasEvidence: file != nil, Submitted: time.Now().UTC()}
 	if err := s.records.Enqueue(ctx, w); err != nil {
 		s.log.Error("record not queued for verification", "err", err, "request_id", c.GetString(ctxRequestID))
 	}
