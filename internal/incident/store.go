@@ -12,6 +12,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/access"
 	"github.com/department/safeguarding-portal/internal/audit"
 	"github.com/department/safeguarding-portal/internal/doclock"
+	"github.com/department/safeguarding-portal/internal/paged"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -298,19 +299,9 @@ func (s *Store) Search(ctx context.Context, scope access.Scope, f Filter, page, 
 	if f.Indicator != "" {
 		conds = append(conds, bson.E{Key: "indicators", Value: f.Indicator})
 	}
-	filter := scope.ContractFieldFilter("contract_id", conds...)
-	total, err := s.incidents().CountDocuments(ctx, filter)
+	out, total, err := paged.Find[Incident](ctx, s.incidents(), scope.ContractFieldFilter("contract_id", conds...),
+		bson.D{{Key: "notified_at", Value: -1}, {Key: "_id", Value: -1}}, listFields, page, perPage)
 	if err != nil {
-		return nil, 0, fmt.Errorf("count incidents: %w", err)
-	}
-	opts := options.Find().SetSort(bson.D{{Key: "notified_at", Value: -1}, {Key: "_id", Value: -1}}).
-		SetSkip(int64(max(page-1, 0) * perPage)).SetLimit(int64(perPage)).SetProjection(listFields)
-	cur, err := s.incidents().Find(ctx, filter, opts)
-	if err != nil {
-		return nil, 0, fmt.Errorf("search incidents: %w", err)
-	}
-	var out []Incident
-	if err := cur.All(ctx, &out); err != nil {
 		return nil, 0, fmt.Errorf("search incidents: %w", err)
 	}
 	return out, total, nil

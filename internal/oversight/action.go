@@ -12,8 +12,8 @@ import (
 	"github.com/department/safeguarding-portal/internal/access"
 	"github.com/department/safeguarding-portal/internal/audit"
 	"github.com/department/safeguarding-portal/internal/calendar"
+	"github.com/department/safeguarding-portal/internal/paged"
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // Action statuses. An action goes back and forth between the partner and
@@ -349,20 +349,9 @@ func (s *Store) ListActions(ctx context.Context, scope access.Scope, f ActionFil
 			conds = append(conds, bson.E{Key: "source.id", Value: f.Source.ID})
 		}
 	}
-	filter := scoped(narrowed(scope, f.PartnerID), conds...)
-	total, err := s.actions().CountDocuments(ctx, filter)
+	out, total, err := paged.Find[Action](ctx, s.actions(), scoped(narrowed(scope, f.PartnerID), conds...),
+		bson.D{{Key: "due_on", Value: 1}, {Key: "_id", Value: 1}}, actionListFields, page, perPage)
 	if err != nil {
-		return nil, 0, fmt.Errorf("count actions: %w", err)
-	}
-	perPage = min(max(perPage, 1), 100)
-	opts := options.Find().SetSort(bson.D{{Key: "due_on", Value: 1}, {Key: "_id", Value: 1}}).
-		SetSkip(int64(max(page-1, 0) * perPage)).SetLimit(int64(perPage)).SetProjection(actionListFields)
-	cur, err := s.actions().Find(ctx, filter, opts)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list actions: %w", err)
-	}
-	out := []Action{}
-	if err := cur.All(ctx, &out); err != nil {
 		return nil, 0, fmt.Errorf("list actions: %w", err)
 	}
 	return out, total, nil

@@ -12,6 +12,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/access"
 	"github.com/department/safeguarding-portal/internal/audit"
 	"github.com/department/safeguarding-portal/internal/calendar"
+	"github.com/department/safeguarding-portal/internal/paged"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -241,20 +242,9 @@ func (s *Store) ListInspections(ctx context.Context, scope access.Scope, f Inspe
 	if f.Status != "" {
 		conds = append(conds, bson.E{Key: "status", Value: f.Status})
 	}
-	filter := scoped(narrowed(scope, f.PartnerID), conds...)
-	total, err := s.inspections().CountDocuments(ctx, filter)
+	out, total, err := paged.Find[Inspection](ctx, s.inspections(), scoped(narrowed(scope, f.PartnerID), conds...),
+		bson.D{{Key: "planned_for", Value: -1}, {Key: "_id", Value: -1}}, inspectionListFields, page, perPage)
 	if err != nil {
-		return nil, 0, fmt.Errorf("count inspections: %w", err)
-	}
-	perPage = min(max(perPage, 1), 100)
-	opts := options.Find().SetSort(bson.D{{Key: "planned_for", Value: -1}, {Key: "_id", Value: -1}}).
-		SetSkip(int64(max(page-1, 0) * perPage)).SetLimit(int64(perPage)).SetProjection(inspectionListFields)
-	cur, err := s.inspections().Find(ctx, filter, opts)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list inspections: %w", err)
-	}
-	out := []Inspection{}
-	if err := cur.All(ctx, &out); err != nil {
 		return nil, 0, fmt.Errorf("list inspections: %w", err)
 	}
 	return out, total, nil
