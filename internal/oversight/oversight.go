@@ -198,12 +198,22 @@ func findOne(ctx context.Context, coll *mongo.Collection, scope access.Scope, id
 	if err != nil {
 		return ErrNotFound
 	}
-	err = coll.FindOne(ctx, scoped(scope, bson.E{Key: "_id", Value: oid})).Decode(out)
+	raw, err := coll.FindOne(ctx, scoped(scope, bson.E{Key: "_id", Value: oid})).Raw()
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return ErrNotFound
 	}
+	what := strings.TrimSuffix(coll.Name(), "s")
 	if err != nil {
-		return fmt.Errorf("read %s %s: %w", strings.TrimSuffix(coll.Name(), "s"), id, err)
+		return fmt.Errorf("read %s %s: %w", what, id, err)
+	}
+	// The filter decides; this repeats it in case a filter is ever built wrong.
+	contractID, _ := raw.Lookup("contract_id").StringValueOK()
+	partnerID, _ := raw.Lookup("partner_id").StringValueOK()
+	if !scope.IncludesContract(contractID, partnerID) {
+		return ErrNotFound
+	}
+	if err := bson.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("read %s %s: %w", what, id, err)
 	}
 	return nil
 }
