@@ -37,14 +37,24 @@ const (
 	ReviewIncidents Action = "incidents.review"
 	// SignOffIncidents is a safeguarding lead's sign-off of a critical incident.
 	SignOffIncidents Action = "incidents.sign_off"
+	// ManageOversight is the department's inspections and actions: plan and
+	// record inspections, raise actions, accept or return a partner's response.
+	ManageOversight Action = "oversight.manage"
+	// RespondToActions is a partner answering an action raised against it.
+	RespondToActions Action = "actions.respond"
+	// EscalateConcerns is a contract manager raising a partner or contract with
+	// the safeguarding leads, including a recommendation to suspend.
+	EscalateConcerns Action = "concerns.escalate"
+	// DecideConcerns is a safeguarding lead's decision on an escalation.
+	DecideConcerns Action = "concerns.decide"
 )
 
 // grants is the policy: which role may take which action, within its scope.
 var grants = map[auth.Role][]Action{
 	auth.PartnerStaff:             {ViewOwnRecord, RecordOwnTraining},
-	auth.PartnerComplianceOfficer: {ViewPartner, ViewContracts, ViewStaff, EditStaff, ViewIncidents, CreateIncident, ViewEvidence},
-	auth.ContractManager:          {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageContracts, ViewEvidence, VerifyEvidence, ReviewIncidents},
-	auth.SafeguardingLead:         {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageSessions, ManageContracts, ViewEvidence, VerifyEvidence, ReviewIncidents, SignOffIncidents},
+	auth.PartnerComplianceOfficer: {ViewPartner, ViewContracts, ViewStaff, EditStaff, ViewIncidents, CreateIncident, ViewEvidence, RespondToActions},
+	auth.ContractManager:          {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageContracts, ViewEvidence, VerifyEvidence, ReviewIncidents, ManageOversight, EscalateConcerns},
+	auth.SafeguardingLead:         {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageSessions, ManageContracts, ViewEvidence, VerifyEvidence, ReviewIncidents, SignOffIncidents, ManageOversight, EscalateConcerns, DecideConcerns},
 	auth.Auditor:                  {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ViewAudit},
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/evidence"
 	"github.com/department/safeguarding-portal/internal/idempotency"
 	"github.com/department/safeguarding-portal/internal/incident"
+	"github.com/department/safeguarding-portal/internal/oversight"
 	"github.com/department/safeguarding-portal/internal/records"
 	"io"
 	"log/slog"
@@ -385,6 +386,9 @@ func ensureRosterIndexes(ctx context.Context, db *mongo.Database, trail *audit.T
 		return err
 	}
 	if err := escalation.NewOutbox(db).EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	if err := oversight.NewStore(db, trail, partner.NewStore(db)).EnsureIndexes(ctx); err != nil {
 		return err
 	}
 	if err := books.EnsureImportIndexes(ctx); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/evidence"
 	"github.com/department/safeguarding-portal/internal/idempotency"
 	"github.com/department/safeguarding-portal/internal/incident"
+	"github.com/department/safeguarding-portal/internal/oversight"
 	"github.com/department/safeguarding-portal/internal/people"
 	"github.com/department/safeguarding-portal/internal/records"
 	"github.com/department/safeguarding-portal/internal/requirements"
@@ -53,8 +54,10 @@ type Server struct {
 	upkeep       *records.Upkeep
 	incidents    *incident.Store
 	drafts       *incident.DraftStore
-	people       *people.Directory
-	outbox       *escalation.Outbox
+	// oversight holds inspections and the actions raised against partners.
+	oversight *oversight.Store
+	people    *people.Directory
+	outbox    *escalation.Outbox
 	// escalationWorker sends this replica's share of escalations.
 	escalationWorker *escalation.Worker
 	idempotency      *idempotency.Keys
@@ -149,6 +152,7 @@ func New(d Deps) (*Server, error) {
 	s.upkeep = &records.Upkeep{Records: s.records, Staff: s.staff, Partners: s.partners, Catalogue: s.requirements}
 	s.incidents = incident.NewStore(d.Store.DB, d.Trail)
 	s.drafts = incident.NewDraftStore(d.Store.DB)
+	s.oversight = oversight.NewStore(d.Store.DB, d.Trail, s.partners)
 	s.people = people.New(d.Store.DB)
 	s.outbox = escalation.NewOutbox(d.Store.DB)
 	s.escalationWorker = s.newEscalationWorker()
