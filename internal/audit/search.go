@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/department/safeguarding-portal/internal/spreadsheet"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -138,7 +139,7 @@ func (t *Trail) WriteCSV(ctx context.Context, w io.Writer, q Query) error {
 			e.Actor.Issuer, strings.Join(e.Actor.Roles, ";"), e.Actor.Org, e.Action, e.Resource, e.PartnerID,
 			e.Outcome, e.ClientIP, e.RequestID, e.Detail, e.PrevHash, e.Hash}
 		for i := range row {
-			row[i] = csvSafe(row[i])
+			row[i] = spreadsheet.Defuse(row[i])
 		}
 		if err := cw.Write(row); err != nil {
 			return fmt.Errorf("write audit CSV: %w", err)
@@ -152,14 +153,4 @@ func (t *Trail) WriteCSV(ctx context.Context, w io.Writer, q Query) error {
 		return fmt.Errorf("write audit CSV: %w", err)
 	}
 	return nil
-}
-
-// csvSafe defuses formula injection: spreadsheets run a cell starting with one
-// of these as a formula, and actor subjects, resources and details can come
-// from outside.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
