@@ -396,6 +396,29 @@ func (s *Store) TimelinessSince(ctx context.Context, scope access.Scope, since t
 	return out, nil
 }
 
+// Notification is when an incident was notified under a contract, and how late.
+type Notification struct {
+	ContractID string        `bson:"contract_id"`
+	NotifiedAt time.Time     `bson:"notified_at"`
+	LateBy     time.Duration `bson:"late_by"`
+}
+
+// NotifiedSince lists, for the incidents within reach notified since a time,
+// when and how late each was: a contract's timeliness in any period can be
+// counted from it.
+func (s *Store) NotifiedSince(ctx context.Context, scope access.Scope, since time.Time) ([]Notification, error) {
+	cur, err := s.incidents().Find(ctx, scope.ContractFieldFilter("contract_id", bson.E{Key: "notified_at", Value: bson.D{{Key: "$gte", Value: since.UTC()}}}),
+		options.Find().SetProjection(bson.D{{Key: "_id", Value: 0}, {Key: "contract_id", Value: 1}, {Key: "notified_at", Value: 1}, {Key: "late_by", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("incidents notified since %s: %w", since.Format(time.RFC3339), err)
+	}
+	var out []Notification
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("incidents notified since %s: %w", since.Format(time.RFC3339), err)
+	}
+	return out, nil
+}
+
 // Seed stores incidents in bulk, for filling an empty store with demo or
 // scale data. Like the other seeds it records no audit events: nobody
 // notified these.

@@ -1,0 +1,324 @@
+package portfolio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/department/safeguarding-portal/internal/access"
+	"github.com/department/safeguarding-portal/internal/calendar"
+	"github.com/department/safeguarding-portal/internal/incident"
+	"github.com/department/safeguarding-portal/internal/partner"
+	"github.com/department/safeguarding-portal/internal/requirements"
+	"github.com/department/safeguarding-portal/internal/staff"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Collection holds a document per contract and calendar month.
+const Collection = "contract_months"
+
+// Month is a contract's figures in one calendar month (London time). The
+// current month's staff figures are recounted as assessments change; once
+// the month is over they stay as they last stood in it, which is what the
+// next month's trend compares against.
+type Month struct {
+	ID         string `bson:"_id"` // contract ID and month: "CS-ACC-2025-014 2026-11"
+	ContractID string `bson:"contract_id"`
+	PartnerID  string `bson:"partner_id"`
+	Month      string `bson:"month"` // "2026-11"
+	// Day is the London day the staff figures were judged on, the last day
+	// counted in the month; CountedAt when they were counted.
+	Day       time.Time    `bson:"day"`
+	CountedAt time.Time    `bson:"counted_at"`
+	Staff     StaffFigures `bson:"staff"`
+	// Notified counts the incidents the partner notified under the contract
+	// in the month, and Late those that reached the department after their
+	// notification deadline.
+	Notified int `bson:"notified"`
+	Late     int `bson:"late"`
+}
+
+// OnTimePercent is the share of the month's notifications made on time;
+// 100 with none made.
+func (m Month) OnTimePercent() float64 {
+	if m.Notified == 0 {
+		return 100
+	}
+	return percent(m.Notified-m.Late, m.Notified)
+}
+
+// MonthKey names the London calendar month of a day or instant: "2026-11".
+func MonthKey(t time.Time) string { return calendar.Today(t).Format("2006-01") }
+
+// monthStart is the instant the London month containing t began.
+func monthStart(t time.Time) time.Time {
+	d := calendar.Today(t)
+	return time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, calendar.London)
+}
+
+// PreviousMonth is the month before the one containing t.
+func PreviousMonth(t time.Time) string {
+	return MonthKey(monthStart(t).Add(-time.Hour))
+}
+
+func monthID(contractID, month string) string { return contractID + " " + month }
+
+// Counter recounts partners' figures into the store. Mark says a partner's
+// figures may have changed; Run recounts marked partners shortly after,
+// coalescing a burst of changes into one count, and every partner hourly.
+// Several replicas may count the same partner at once: each writes what the
+// records say, and the last write stands.
+type Counter struct {
+	DB        *mongo.Database
+	Staff     *staff.Store
+	Partners  *partner.Store
+	Incidents *incident.Store
+	Catalogue *requirements.Catalogue
+	Log       *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Settle is how long Run waits after a mark for more; default 200 ms.
+	Settle time.Duration
+
+	mu       sync.Mutex
+	marked   map[string]bool
+	counting int
+	wake     chan struct{}
+	once     sync.Once
+}
+
+func (c *Counter) init() {
+	c.once.Do(func() {
+		c.marked = map[string]bool{}
+		c.wake = make(chan struct{}, 1)
+	})
+}
+
+func (c *Counter) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+func (c *Counter) coll() *mongo.Collection { return c.DB.Collection(Collection) }
+
+// EnsureIndexes makes the dashboard's read, a month's documents for the
+// contracts within reach, an index read on real MongoDB.
+func (c *Counter) EnsureIndexes(ctx context.Context) error {
+	_, err := c.coll().Indexes().CreateOne(ctx, mongo.IndexModel{
+		Keys:    bson.D{{Key: "month", Value: 1}, {Key: "contract_id", Value: 1}},
+		Options: options.Index().SetName("month_contract"),
+	})
+	if err != nil {
+		return fmt.Errorf("contract month indexes: %w", err)
+	}
+	return nil
+}
+
+// Mark says the partner's figures may have changed.
+func (c *Counter) Mark(partnerID string) {
+	c.init()
+	c.mu.Lock()
+	c.marked[partnerID] = true
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Busy reports whether this process has partners marked or being counted:
+// figures read now may be about to change.
+func (c *Counter) Busy() bool {
+	c.init()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.marked) > 0 || c.counting > 0
+}
+
+// Run recounts marked partners until ctx ends, and every partner at start
+// and then every interval.
+func (c *Counter) Run(ctx context.Context, interval time.Duration) {
+	c.init()
+	settle := c.Settle
+	if settle == 0 {
+		settle = 200 * time.Millisecond
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	if err := c.CountAll(ctx); err != nil && ctx.Err() == nil {
+		c.Log.Error("contract figures not counted", "err", err)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if err := c.CountAll(ctx); err != nil && ctx.Err() == nil {
+				c.Log.Error("contract figures not counted", "err", err)
+			}
+		case <-c.wake:
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(settle):
+			}
+			c.countMarked(ctx)
+		}
+	}
+}
+
+func (c *Counter) countMarked(ctx context.Context) {
+	c.mu.Lock()
+	ids := make([]string, 0, len(c.marked))
+	for id := range c.marked {
+		ids = append(ids, id)
+	}
+	clear(c.marked)
+	c.counting++
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.counting--
+		c.mu.Unlock()
+	}()
+	for _, id := range ids {
+		if err := c.Count(ctx, id); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			c.Log.Error("contract figures not counted", "partner_id", id, "err", err)
+			c.Mark(id) // try again after the next settle
+		}
+	}
+}
+
+// CountAll recounts every partner.
+func (c *Counter) CountAll(ctx context.Context) error {
+	c.init()
+	c.mu.Lock()
+	c.counting++
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.counting--
+		c.mu.Unlock()
+	}()
+	ps, err := c.Partners.List(ctx, access.Everything())
+	if err != nil {
+		return fmt.Errorf("count contract figures: %w", err)
+	}
+	var errs []error
+	for _, p := range ps {
+		if err := c.Count(ctx, p.ID); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Count recounts one partner's contracts for the current month: staff
+// figures from the stored assessments, read in one pass over the roster,
+// and notifications in this month and the last from one read of the
+// partner's incidents since the last month began. The last month's staff
+// figures are left as they stood.
+func (c *Counter) Count(ctx context.Context, partnerID string) error {
+	now := c.now()
+	scope := access.PartnerScope(partnerID)
+	contracts, err := c.Partners.Contracts(ctx, scope)
+	if err != nil {
+		return fmt.Errorf("count %s: %w", partnerID, err)
+	}
+	counters := map[string]*StaffCounter{}
+	for _, ct := range contracts {
+		if ct.PartnerID != partnerID || ct.Status == partner.Terminated {
+			continue
+		}
+		set := c.Catalogue.Default
+		if ct.Requirements != nil {
+			set = *ct.Requirements
+		}
+		counters[ct.ID] = NewStaffCounter(ct.ID, set)
+	}
+	if len(counters) == 0 {
+		return nil
+	}
+	if err := c.Staff.Each(ctx, scope, partnerID, func(m staff.Member) error {
+		for _, sc := range counters {
+			sc.Add(m)
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("count %s: %w", partnerID, err)
+	}
+
+	thisMonth, lastMonth := MonthKey(now), PreviousMonth(now)
+	notices, err := c.Incidents.NotifiedSince(ctx, scope, monthStart(monthStart(now).Add(-time.Hour)))
+	if err != nil {
+		return fmt.Errorf("count %s: %w", partnerID, err)
+	}
+	type tally struct{ notified, late int }
+	tallies := map[string]*tally{}
+	for _, n := range notices {
+		key := monthID(n.ContractID, MonthKey(n.NotifiedAt))
+		t := tallies[key]
+		if t == nil {
+			t = &tally{}
+			tallies[key] = t
+		}
+		t.notified++
+		if n.LateBy > 0 {
+			t.late++
+		}
+	}
+	get := func(id string) tally {
+		if t := tallies[id]; t != nil {
+			return *t
+		}
+		return tally{}
+	}
+
+	today := calendar.Today(now)
+	for contractID, sc := range counters {
+		id := monthID(contractID, thisMonth)
+		t := get(id)
+		doc := Month{ID: id, ContractID: contractID, PartnerID: partnerID, Month: thisMonth, Day: today,
+			CountedAt: now.UTC().Truncate(time.Millisecond), Staff: sc.Figures(), Notified: t.notified, Late: t.late}
+		if _, err := c.coll().ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, doc, options.Replace().SetUpsert(true)); err != nil {
+			return fmt.Errorf("store %s figures: %w", contractID, err)
+		}
+		// Notifications made late in the last month, after its final count,
+		// still belong to it; only documents already there are corrected.
+		last := monthID(contractID, lastMonth)
+		t = get(last)
+		if _, err := c.coll().UpdateOne(ctx, bson.D{{Key: "_id", Value: last}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "notified", Value: t.notified}, {Key: "late", Value: t.late}}}}); err != nil {
+			return fmt.Errorf("store %s figures: %w", contractID, err)
+		}
+	}
+	return nil
+}
+
+// Months reads the given month's documents for the contracts within reach,
+// by contract ID.
+func (c *Counter) Months(ctx context.Context, scope access.Scope, month string) (map[string]Month, error) {
+	cur, err := c.coll().Find(ctx, scope.ContractFieldFilter("contract_id", bson.E{Key: "month", Value: month}))
+	if err != nil {
+		return nil, fmt.Errorf("read contract figures: %w", err)
+	}
+	var ms []Month
+	if err := cur.All(ctx, &ms); err != nil {
+		return nil, fmt.Errorf("read contract figures: %w", err)
+	}
+	out := make(map[string]Month, len(ms))
+	for _, m := range ms {
+		out[m.ContractID] = m
+	}
+	return out, nil
+}
