@@ -15,6 +15,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/audit"
 	"github.com/department/safeguarding-portal/internal/deadline"
 	"github.com/department/safeguarding-portal/internal/incident"
+	"github.com/department/safeguarding-portal/internal/oversight"
 	"github.com/department/safeguarding-portal/internal/partner"
 	"github.com/department/safeguarding-portal/internal/records"
 	"github.com/department/safeguarding-portal/internal/requirements"
@@ -123,6 +124,7 @@ func GenerateWith(ctx context.Context, db *mongo.Database, trail *audit.Trail, l
 	var recordCount, waitingCount, incidentSeq int
 	incidents := incident.NewStore(db, trail)
 	rules, cal := incident.DefaultRules(), deadline.Default()
+	inspectionsAndActions := oversight.NewStore(db, trail, partners)
 	for pi, p := range ps {
 		if err := roster.EnsureIndexes(ctx, p.ID); err != nil {
 			return err
@@ -167,6 +169,10 @@ func GenerateWith(ctx context.Context, db *mongo.Database, trail *audit.Trail, l
 			return err
 		}
 		if err := incidents.Seed(ctx, ins); err != nil {
+			return err
+		}
+		inspections, actions := oversightFor(cs[pi], sites[p.ID], rand.New(rand.NewPCG(uint64(pi), 2027)), started)
+		if err := inspectionsAndActions.Seed(ctx, inspections, actions); err != nil {
 			return err
 		}
 		if opts.NoRecords {
