@@ -49,7 +49,8 @@ var DemoSize = Size{Partners: 2, Staff: 2 * DemoStaffPerPartner}
 // duplicates it. The demo's people have no records yet: the tests and
 // walkthroughs that sign in to it record their own, and are assessed by the
 // portal's upkeep when it starts. Each partner has a few incidents from the
-// past year, none in the last two days.
+// past year, none in the last two days, a completed inspection with the
+// actions raised from it, and a planned one.
 func Demo(ctx context.Context, db *mongo.Database, trail *audit.Trail, log *slog.Logger) error {
 	return GenerateWith(ctx, db, trail, log, DemoSize, Options{NoRecords: true})
 }
