@@ -47,15 +47,17 @@ const (
 	EscalateConcerns Action = "concerns.escalate"
 	// DecideConcerns is a safeguarding lead's decision on an escalation.
 	DecideConcerns Action = "concerns.decide"
+	// ViewPortfolio is the department's dashboard of contracts rated side by side.
+	ViewPortfolio Action = "portfolio.view"
 )
 
 // grants is the policy: which role may take which action, within its scope.
 var grants = map[auth.Role][]Action{
 	auth.PartnerStaff:             {ViewOwnRecord, RecordOwnTraining},
 	auth.PartnerComplianceOfficer: {ViewPartner, ViewContracts, ViewStaff, EditStaff, ViewIncidents, CreateIncident, ViewEvidence, RespondToActions},
-	auth.ContractManager:          {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageContracts, ViewEvidence, VerifyEvidence, ReviewIncidents, ManageOversight, EscalateConcerns},
-	auth.SafeguardingLead:         {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageSessions, ManageContracts, ViewEvidence, VerifyEvidence, ReviewIncidents, SignOffIncidents, ManageOversight, EscalateConcerns, DecideConcerns},
-	auth.Auditor:                  {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ViewAudit},
+	auth.ContractManager:          {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageContracts, ViewEvidence, VerifyEvidence, ReviewIncidents, ManageOversight, EscalateConcerns, ViewPortfolio},
+	auth.SafeguardingLead:         {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageSessions, ManageContracts, ViewEvidence, VerifyEvidence, ReviewIncidents, SignOffIncidents, ManageOversight, EscalateConcerns, DecideConcerns, ViewPortfolio},
+	auth.Auditor:                  {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ViewAudit, ViewPortfolio},
 }
 
 // scopeGrants is the policy for partner systems: OAuth scopes, not roles.

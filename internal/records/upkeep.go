@@ -30,6 +30,9 @@ type Upkeep struct {
 	Options   compliance.Options
 	// Now is the clock; nil means time.Now. Tests move it.
 	Now func() time.Time
+	// Changed, if set, is told of each partner whose stored assessments
+	// changed, so that figures counted from them can be counted again.
+	Changed func(partnerID string)
 }
 
 func (u *Upkeep) today() time.Time {
@@ -236,6 +239,10 @@ const assessmentBatch = 25
 
 // store writes assessments in batches of assessmentBatch.
 func (u *Upkeep) store(ctx context.Context, scope access.Scope, partnerID string, assessed map[bson.ObjectID]staff.Assessment) error {
+	if len(assessed) > 0 && u.Changed != nil {
+		// Told even if a batch fails: some of it may have been stored.
+		defer u.Changed(partnerID)
+	}
 	if len(assessed) <= assessmentBatch {
 		return u.Staff.SetAssessments(ctx, scope, partnerID, assessed)
 	}
@@ -307,6 +314,22 @@ func (u *Upkeep) ReassessPartner(ctx context.Context, partnerID string, everyone
 		}
 	}
 	return len(due), u.store(ctx, scope, partnerID, assessed)
+}
+
+// Stale counts the members whose stored assessment no longer holds: never
+// made, made against another basis, or past its StaleFrom day.
+func (u *Upkeep) Stale(ctx context.Context, partnerID string, members []staff.Member) (int, error) {
+	contracts, err := u.contracts(ctx, partnerID)
+	if err != nil {
+		return 0, err
+	}
+	basis, today, n := u.contractsBasis(contracts), u.today(), 0
+	for _, m := range members {
+		if u.needsAssessment(m, basis, today) {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // needsAssessment reports whether a stored assessment no longer holds.

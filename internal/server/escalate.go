@@ -36,11 +36,13 @@ func (s *Server) newEscalationWorker() *escalation.Worker {
 	return w
 }
 
-// notified follows a new incident, however it arrived: a critical one is
-// escalated at once to safeguarding leads and the contract's managers. The
-// deliveries are stored before any is attempted; if this process stops
+// notified follows a new incident, however it arrived: its contract's figures
+// are counted again, and a critical one is escalated at once to safeguarding
+// leads and the contract's managers. The deliveries are stored before any is attempted; if this process stops
 // before storing them, escalationSweep stores them later.
 func (s *Server) notified(ctx context.Context, in incident.Incident) error {
+	// The contract's timeliness this month counts it.
+	s.counter.Mark(in.PartnerID)
 	if !in.Critical {
 		return nil
 	}

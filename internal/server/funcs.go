@@ -4,6 +4,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/compliance"
 	"github.com/department/safeguarding-portal/internal/deadline"
 	"github.com/department/safeguarding-portal/internal/incident"
+	"github.com/department/safeguarding-portal/internal/oversight"
 	"github.com/department/safeguarding-portal/internal/records"
 	"github.com/department/safeguarding-portal/internal/requirements"
 	"html/template"
@@ -40,6 +41,18 @@ var contractStatusClasses = map[string]string{
 	partner.Terminated:  "govuk-tag--grey",
 }
 
+// trendWords says how a percentage moved, in points: "up 2.5 points".
+func trendWords(points float64) string {
+	switch r := strconv.FormatFloat(max(points, -points), 'f', 1, 64); {
+	case r == "0.0":
+		return "no change"
+	case points > 0:
+		return "up " + r + " points"
+	default:
+		return "down " + r + " points"
+	}
+}
+
 var staffCategoryNames = map[string]string{
 	staff.CustomerFacingAdults: "Customer-facing with adults",
 	staff.RegulatedChildren:    "Regulated activity with children",
@@ -48,9 +61,19 @@ var staffCategoryNames = map[string]string{
 
 // pageFuncs are the portal's own template functions, beside the component helpers.
 var pageFuncs = template.FuncMap{
-	"join":         strings.Join,
-	"statusName":   func(s string) string { return contractStatusNames[s] },
-	"statusClass":  func(s string) string { return contractStatusClasses[s] },
+	"join":                 strings.Join,
+	"statusName":           func(s string) string { return contractStatusNames[s] },
+	"statusClass":          func(s string) string { return contractStatusClasses[s] },
+	"trend":                func(points *float64) string { return trendWords(*points) },
+	"inspectionRatingName": oversight.RatingName,
+	"actionPriorityName":   oversight.PriorityName,
+	"serviceLineOptions": func(selected string) []any {
+		items := []any{map[string]any{"value": "", "text": "Any service"}}
+		for _, l := range partner.ServiceLines {
+			items = append(items, map[string]any{"value": l, "text": partner.ServiceLineName(l), "selected": l == selected})
+		}
+		return items
+	},
 	"categoryName": func(s string) string { return staffCategoryNames[s] },
 	"date":         func(t time.Time) string { return t.In(london).Format("2 January 2006") },
 	"dateTime":     func(t time.Time) string { return t.In(london).Format("2 January 2006 15:04:05") },

@@ -72,6 +72,7 @@ var matrix = map[string]row{
 	"POST /incidents/:id/outcome":       {probe: "/incidents/:incident/outcome", perTarget: true, dflt: same(403), by: manageReach(400)},
 	"POST /incidents/:id/close":         {probe: "/incidents/:incident/close", perTarget: true, dflt: same(403), by: manageReach(400)},
 	"POST /incidents/:id/sign-off":      {probe: "/incidents/:incident/sign-off", perTarget: true, dflt: same(403), by: map[string]outcome{"lead@department.example": same(400)}},
+	"GET /dashboard.csv":                {probe: "/dashboard.csv", dflt: same(403), by: signedIn(map[string]outcome{"manager@department.example": same(200), "lead@department.example": same(200), "auditor@department.example": same(200)})},
 	"GET /escalations":                  {probe: "/escalations", dflt: same(403), by: signedIn(map[string]outcome{"lead@department.example": same(200)})},
 	"POST /escalations/:delivery/retry": {probe: "/escalations/nonexistent/retry", dflt: same(403), by: map[string]outcome{"lead@department.example": same(404)}},
 	"GET /api/v1/incidents/:id": {probe: "/api/v1/incidents/:incident", perTarget: true, dflt: same(401), by: map[string]outcome{

@@ -13,15 +13,11 @@ import (
 	"github.com/department/safeguarding-portal/internal/calendar"
 	"github.com/department/safeguarding-portal/internal/compliance"
 	"github.com/department/safeguarding-portal/internal/partner"
+	"github.com/department/safeguarding-portal/internal/portfolio"
 	"github.com/department/safeguarding-portal/internal/records"
+	"github.com/department/safeguarding-portal/internal/requirements"
 	"github.com/department/safeguarding-portal/internal/staff"
 	"github.com/gin-gonic/gin"
-)
-
-// RAG thresholds from the brief: green at 95% of staff compliant, amber at 85%.
-const (
-	greenFrom = 95.0
-	amberFrom = 85.0
 )
 
 type requirementFigure struct {
@@ -57,7 +53,14 @@ type compliancePage struct {
 	Attention []personLine    // rejected or missing evidence
 	Today     time.Time
 	CanEdit   bool
+	// Settling is true while assessments are being brought up to date.
+	Settling bool
 }
+
+// staleInline is how many stale assessments a page brings up to date
+// before it answers: a few people's records changed or came up for renewal.
+// More, and the page answers at once and they are redone in the background.
+const staleInline = 200
 
 // partnerCompliance shows an organisation's compliance: overall and per
 // requirement for each contract, with the RAG and why, who is expiring
@@ -69,15 +72,33 @@ func (s *Server) partnerCompliance(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	if _, err := s.upkeep.ReassessPartner(ctx, org.ID, false); err != nil {
-		s.fail(c, "bring assessments up to date", err)
-		return
-	}
 	scope := principal(c).Scope
 	members, err := s.staff.Members(ctx, scope, org.ID)
 	if err != nil {
 		s.fail(c, "read roster", err)
 		return
+	}
+	stale, err := s.upkeep.Stale(ctx, org.ID, members)
+	if err != nil {
+		s.fail(c, "check assessments", err)
+		return
+	}
+	settling := false
+	switch {
+	case stale > staleInline:
+		// A day's renewals or a requirement change across a large roster:
+		// the page shows the figures as they stand and says they are moving.
+		s.refreshPartner(org.ID)
+		settling = true
+	case stale > 0:
+		if _, err := s.upkeep.ReassessPartner(ctx, org.ID, false); err != nil {
+			s.fail(c, "bring assessments up to date", err)
+			return
+		}
+		if members, err = s.staff.Members(ctx, scope, org.ID); err != nil {
+			s.fail(c, "read roster", err)
+			return
+		}
 	}
 	contracts, err := s.partners.Contracts(ctx, scope.Within(org.ID))
 	if err != nil {
@@ -89,7 +110,7 @@ func (s *Server) partnerCompliance(c *gin.Context) {
 		return
 	}
 	today := calendar.Today(time.Now())
-	page := compliancePage{Partner: org, Today: today, CanEdit: principal(c).MayOn(access.EditStaff, org.ID)}
+	page := compliancePage{Partner: org, Today: today, CanEdit: principal(c).MayOn(access.EditStaff, org.ID), Settling: settling || s.refreshingPartner(org.ID)}
 	for _, ct := range contracts {
 		if ct.Status == partner.Terminated {
 			continue
@@ -142,84 +163,38 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// figures counts one contract's compliance from the stored assessments.
+// figures counts one contract's compliance from the stored assessments,
+// as the dashboard counts it.
 func (s *Server) figures(ct partner.Contract, members []staff.Member) contractFigures {
 	set := s.requirements.Default
 	if ct.Requirements != nil {
 		set = *ct.Requirements
 	}
-	f := contractFigures{Contract: ct}
-	byKey := map[string]*requirementFigure{}
-	var order []string
-	figure := func(key, name string) *requirementFigure {
-		if r, ok := byKey[key]; ok {
-			return r
-		}
-		byKey[key] = &requirementFigure{Key: key, Name: name}
-		order = append(order, key)
-		return byKey[key]
-	}
-	for _, rule := range set.Rules {
-		for _, m := range rule.Training {
-			figure(m, recordName(s.requirements, "training", m))
-		}
-		for _, g := range rule.Vetting {
-			names := make([]string, len(g))
-			for i, id := range g {
-				names[i] = recordName(s.requirements, "vetting", id)
-			}
-			figure(strings.Join(g, "|"), strings.Join(names, " or "))
-		}
-	}
+	counter := portfolio.NewStaffCounter(ct.ID, set)
 	for _, m := range members {
-		st, ok := m.StandingUnder(ct.ID)
-		if !ok || !st.Applies {
-			continue
-		}
-		f.Staff++
-		if st.Compliant {
-			f.Compliant++
-		}
-		rule, _ := set.Rule(m.Category)
-		gaps := map[string]string{}
-		for _, g := range st.Gaps {
-			gaps[g.Key] = g.State
-		}
-		keys := slices.Clone(rule.Training)
-		for _, g := range rule.Vetting {
-			keys = append(keys, strings.Join(g, "|"))
-		}
-		for _, k := range keys {
-			r := figure(k, k)
-			r.Applicable++
-			switch compliance.State(gaps[k]) {
-			case "":
-				r.Met++
-			case compliance.ExpiringSoon:
-				r.Met++
-				r.Expiring++
-			case compliance.Expired:
-				r.Expired++
-			case compliance.AwaitingVerification:
-				r.Awaiting++
-			default:
-				r.Missing++
-			}
-		}
+		counter.Add(m)
 	}
-	for _, k := range order {
-		r := byKey[k]
-		if r.Applicable == 0 {
-			continue
-		}
-		r.Percent = 100 * float64(r.Met) / float64(r.Applicable)
-		f.Requirements = append(f.Requirements, *r)
-	}
-	if f.Staff > 0 {
-		f.Percent = 100 * float64(f.Compliant) / float64(f.Staff)
+	counted := counter.Figures()
+	f := contractFigures{Contract: ct, Staff: counted.Staff, Compliant: counted.Compliant, Percent: counted.Percent()}
+	for _, r := range counted.Requirements {
+		f.Requirements = append(f.Requirements, requirementFigure{Key: r.Key, Name: requirementName(s.requirements, r),
+			Applicable: r.Applicable, Met: r.Met, Missing: r.Missing, Expired: r.Expired, Awaiting: r.Awaiting, Expiring: r.Expiring, Percent: r.Percent()})
 	}
 	f.RAG, f.Reason = rag(f)
 	return f
+}
+
+// requirementName is a module's name, or a vetting group's type names as
+// alternatives: "Enhanced DBS check or Enhanced DBS check with children's barred list".
+func requirementName(cat *requirements.Catalogue, r portfolio.RequirementFigure) string {
+	if r.Kind != string(compliance.KindVetting) {
+		return recordName(cat, "training", r.Key)
+	}
+	ids := strings.Split(r.Key, "|")
+	for i, id := range ids {
+		ids[i] = recordName(cat, "vetting", id)
+	}
+	return strings.Join(ids, " or ")
 }
 
 // rag rates a contract's staff compliance and says why, naming the
@@ -230,13 +205,13 @@ func rag(f contractFigures) (string, string) {
 	}
 	rating := "red"
 	switch {
-	case f.Percent >= greenFrom:
+	case f.Percent >= portfolio.StaffGreenFrom:
 		rating = "green"
-	case f.Percent >= amberFrom:
+	case f.Percent >= portfolio.StaffAmberFrom:
 		rating = "amber"
 	}
 	reason := fmt.Sprintf("%d of %d active staff (%.1f%%) meet every requirement; green needs %.0f%%, amber %.0f%%.",
-		f.Compliant, f.Staff, f.Percent, greenFrom, amberFrom)
+		f.Compliant, f.Staff, f.Percent, portfolio.StaffGreenFrom, portfolio.StaffAmberFrom)
 	if len(f.Requirements) == 0 {
 		return rating, reason
 	}

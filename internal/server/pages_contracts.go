@@ -488,6 +488,7 @@ func (s *Server) newContract(c *gin.Context) {
 			s.fail(c, "add contract", err)
 			return
 		default:
+			s.refreshPartner(org.ID)
 			c.Redirect(http.StatusSeeOther, "/contracts/"+ct.ID+"?saved=1")
 			return
 		}
@@ -782,6 +783,7 @@ func (s *Server) contractStatus(c *gin.Context) {
 			s.fail(c, "change contract status", err)
 			return
 		default:
+			s.refreshPartner(ct.PartnerID)
 			c.Redirect(http.StatusSeeOther, "/contracts/"+ct.ID+"?saved=1")
 			return
 		}
@@ -998,6 +1000,7 @@ func (s *Server) contractRequirements(c *gin.Context) {
 				s.fail(c, "tailor contract requirements", err)
 				return
 			default:
+				s.refreshPartner(ct.PartnerID)
 				c.Redirect(http.StatusSeeOther, "/contracts/"+ct.ID+"?saved=1")
 				return
 			}

@@ -2,6 +2,11 @@ package server
 
 import (
 	"net/http"
+	"slices"
+	"time"
+
+	"github.com/department/safeguarding-portal/internal/incident"
+	"github.com/department/safeguarding-portal/internal/oversight"
 
 	"github.com/department/safeguarding-portal/internal/audit"
 	"github.com/department/safeguarding-portal/internal/partner"
@@ -38,74 +43,66 @@ func (s *Server) staffHome(c *gin.Context) {
 	}{member, recs, c.Query("saved"), "/my-record/evidence/"})
 }
 
-// officerHome shows a partner compliance officer their organisation at a glance.
+// officerHome shows a partner compliance officer their organisation at a
+// glance: each contract's rating as the department sees it, what the
+// department is waiting for (actions and information requests), and what
+// its latest inspections found.
 func (s *Server) officerHome(c *gin.Context) {
 	ctx := c.Request.Context()
 	scope := principal(c).Scope
-	p, err := s.partners.Get(ctx, scope, session(c).Identity.Org)
+	org := session(c).Identity.Org
+	p, err := s.partners.Get(ctx, scope, org)
 	if err != nil {
 		s.fail(c, "load own partner", err)
 		return
 	}
-	contracts, err := s.partners.Contracts(ctx, scope)
-	if err != nil {
-		s.fail(c, "load own contracts", err)
-		return
-	}
-	active, err := s.staff.CountActive(ctx, scope, session(c).Identity.Org)
+	active, err := s.staff.CountActive(ctx, scope, org)
 	if err != nil {
 		s.fail(c, "count own staff", err)
 		return
 	}
+	rows, _, err := s.dashboardRows(c)
+	if err != nil {
+		s.fail(c, "rate own contracts", err)
+		return
+	}
+	var toDo []oversight.Action
+	for _, status := range []string{oversight.Open, oversight.Returned} {
+		as, _, err := s.oversight.ListActions(ctx, scope, oversight.ActionFilter{Status: status}, 1, officerHomeList)
+		if err != nil {
+			s.fail(c, "list own actions", err)
+			return
+		}
+		toDo = append(toDo, as...)
+	}
+	slices.SortFunc(toDo, func(a, b oversight.Action) int { return a.DueOn.Compare(b.DueOn) })
+	requests, requestsTotal, err := s.incidents.Search(ctx, scope, incident.Filter{Status: incident.InformationRequested}, 1, officerHomeList)
+	if err != nil {
+		s.fail(c, "list information requests", err)
+		return
+	}
+	var suspended []dashboardRow
+	for _, r := range rows {
+		if r.Contract.Status == partner.Suspended {
+			suspended = append(suspended, r)
+		}
+	}
 	s.render(c, http.StatusOK, "home-officer", "Your organisation", struct {
-		Partner     partner.Partner
-		Contracts   []partner.Contract
-		ActiveStaff int64
-	}{p, contracts, active})
+		Partner       partner.Partner
+		ActiveStaff   int64
+		Contracts     []dashboardRow
+		Suspended     []dashboardRow
+		Actions       []oversight.Action
+		Requests      []incident.Incident
+		RequestsTotal int64
+		MoreRequests  bool
+		Now           time.Time
+	}{p, active, rows, suspended, toDo, requests, requestsTotal, requestsTotal > int64(len(requests)), time.Now()})
 }
 
-type contractRow struct {
-	partner.Contract
-	PartnerName string
-}
-
-func (s *Server) contractRows(c *gin.Context, contracts []partner.Contract) ([]contractRow, error) {
-	names, err := s.partners.Names(c.Request.Context())
-	if err != nil {
-		return nil, err
-	}
-	rows := make([]contractRow, len(contracts))
-	for i, ct := range contracts {
-		rows[i] = contractRow{Contract: ct, PartnerName: names[ct.PartnerID]}
-	}
-	return rows, nil
-}
-
-// managerHome lists the contracts assigned to a contract manager.
-func (s *Server) managerHome(c *gin.Context) {
-	s.contractsPage(c, "home-manager", "Your contracts")
-}
-
-// leadHome lists every contract: safeguarding leads see the whole portfolio.
-func (s *Server) leadHome(c *gin.Context) { s.contractsPage(c, "home-lead", "Portfolio") }
-
-// auditorHome gives auditors a read-only view of the portfolio.
-func (s *Server) auditorHome(c *gin.Context) { s.contractsPage(c, "home-auditor", "Oversight") }
-
-// contractsPage lists the contracts within the caller's scope.
-func (s *Server) contractsPage(c *gin.Context, name, title string) {
-	contracts, err := s.partners.Contracts(c.Request.Context(), principal(c).Scope)
-	if err != nil {
-		s.fail(c, "load contracts", err)
-		return
-	}
-	rows, err := s.contractRows(c, contracts)
-	if err != nil {
-		s.fail(c, "load partners", err)
-		return
-	}
-	s.render(c, http.StatusOK, name, title, struct{ Contracts []contractRow }{rows})
-}
+// officerHomeList bounds each list on the officer's home page; each links
+// to the whole list.
+const officerHomeList = 10
 
 // fail logs an unexpected error with context and shows the 500 page.
 func (s *Server) fail(c *gin.Context, what string, err error) {

@@ -145,7 +145,9 @@ func (s *Server) importCheck(c *gin.Context) {
 	}
 	perPerson := event(c, "staff.update", "", org.ID, audit.Success)
 	s.applyInBackground("roster", im.ID.Hex(), func(ctx context.Context) error {
-		return s.staff.ApplyImport(ctx, scope, im, perPerson)
+		err := s.staff.ApplyImport(ctx, scope, im, perPerson)
+		s.refreshPartner(org.ID)
+		return err
 	})
 	c.Redirect(http.StatusSeeOther, c.Request.URL.Path)
 }

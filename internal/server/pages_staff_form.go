@@ -193,6 +193,7 @@ func (s *Server) newStaff(c *gin.Context) {
 			s.fail(c, "add staff member", err)
 			return
 		default:
+			s.refreshPartner(org.ID)
 			c.Redirect(http.StatusSeeOther, fmt.Sprintf("/partners/%s/staff/%s?saved=1", org.ID, added.ID.Hex()))
 			return
 		}
@@ -229,6 +230,7 @@ func (s *Server) editStaff(c *gin.Context) {
 			s.fail(c, "update staff member", err)
 			return
 		default:
+			s.refreshPartner(org.ID)
 			c.Redirect(http.StatusSeeOther, record+"?saved=1")
 			return
 		}
@@ -279,5 +281,6 @@ func (s *Server) staffLeft(c *gin.Context) {
 		s.fail(c, "record leaver", err)
 		return
 	}
+	s.refreshPartner(org.ID)
 	c.Redirect(http.StatusSeeOther, record+"?saved=1")
 }

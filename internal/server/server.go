@@ -15,12 +15,14 @@ import (
 	"github.com/department/safeguarding-portal/internal/incident"
 	"github.com/department/safeguarding-portal/internal/oversight"
 	"github.com/department/safeguarding-portal/internal/people"
+	"github.com/department/safeguarding-portal/internal/portfolio"
 	"github.com/department/safeguarding-portal/internal/records"
 	"github.com/department/safeguarding-portal/internal/requirements"
 	"log/slog"
 	"maps"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/department/safeguarding-portal/internal/apiauth"
@@ -56,8 +58,16 @@ type Server struct {
 	drafts       *incident.DraftStore
 	// oversight holds inspections and the actions raised against partners.
 	oversight *oversight.Store
-	people    *people.Directory
-	outbox    *escalation.Outbox
+	// counter keeps each contract's dashboard figures counted.
+	counter *portfolio.Counter
+	// refreshing holds the partners whose assessments are being brought up
+	// to date in the background, each with whether to go again when done;
+	// upkeepRunning is set while every partner's are.
+	refreshMu     sync.Mutex
+	refreshing    map[string]*bool
+	upkeepRunning atomic.Bool
+	people        *people.Directory
+	outbox        *escalation.Outbox
 	// escalationWorker sends this replica's share of escalations.
 	escalationWorker *escalation.Worker
 	idempotency      *idempotency.Keys
@@ -153,6 +163,9 @@ func New(d Deps) (*Server, error) {
 	s.incidents = incident.NewStore(d.Store.DB, d.Trail)
 	s.drafts = incident.NewDraftStore(d.Store.DB)
 	s.oversight = oversight.NewStore(d.Store.DB, d.Trail, s.partners)
+	s.counter = &portfolio.Counter{DB: d.Store.DB, Staff: s.staff, Partners: s.partners, Incidents: s.incidents, Catalogue: s.requirements, Log: s.log}
+	s.upkeep.Changed = s.counter.Mark
+	s.refreshing = map[string]*bool{}
 	s.people = people.New(d.Store.DB)
 	s.outbox = escalation.NewOutbox(d.Store.DB)
 	s.escalationWorker = s.newEscalationWorker()
@@ -167,9 +180,10 @@ func New(d Deps) (*Server, error) {
 	if err := s.routes(); err != nil {
 		return nil, err
 	}
-	s.background.Add(2)
+	s.background.Add(3)
 	go s.upkeepLoop()
 	go s.escalationLoop()
+	go s.countLoop()
 	return s, nil
 }
 
@@ -227,7 +241,10 @@ func (s *Server) upkeepLoop() {
 	defer tick.Stop()
 	for {
 		ctx := s.backgroundCtx
-		if n, err := s.upkeep.ReassessAll(ctx, false); err != nil && ctx.Err() == nil {
+		s.upkeepRunning.Store(true)
+		n, err := s.upkeep.ReassessAll(ctx, false)
+		s.upkeepRunning.Store(false)
+		if err != nil && ctx.Err() == nil {
 			s.log.Error("assessments not brought up to date", "err", err)
 		} else if n > 0 {
 			s.log.Info("assessments brought up to date", "people", n)
