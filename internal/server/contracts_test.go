@@ -296,6 +296,18 @@ func TestStatusChangeIsExplainedToThePartner(t *testing.T) {
 	if !strings.Contains(page, "Suspended") || !strings.Contains(page, "Three staff at Wakefield Dispersal were working without enhanced DBS checks.") {
 		t.Error("the partner's officer does not see the reason for the suspension")
 	}
+	// Their home page says so above everything else, with the reason; the
+	// department's dashboard rates the contract red for it.
+	_, home := officer.get("/organisation")
+	if !strings.Contains(home, `id="suspended-`+ownContract+`"`) || !strings.Contains(home, "Suspended until checks are evidenced.") {
+		t.Error("the partner's home page does not show the suspension and its reason")
+	}
+	_, dashboard := m.get("/contracts")
+	row := dashboard[strings.Index(dashboard, `data-contract="`+ownContract+`"`):]
+	row = row[:strings.Index(row, "</tr>")]
+	if !strings.Contains(row, `data-rag="red"`) || !strings.Contains(row, "The contract is suspended.") {
+		t.Errorf("the dashboard does not rate the suspended contract red with the reason:\n%s", row)
+	}
 	history := page[strings.Index(page, `id="status-history"`):]
 	if !strings.Contains(history, "Suspended until checks are evidenced.") || !strings.Contains(history, "Active") {
 		t.Error("the status history does not show the suspension and the status before it")

@@ -3,9 +3,11 @@ package server_test
 import (
 	"context"
 	"encoding/csv"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -253,4 +255,106 @@ func TestDashboardFiguresAgreeWithRawRecords(t *testing.T) {
 			t.Errorf("the page does not show %s as exported: %v", row["contract_id"], row)
 		}
 	}
+}
+
+// TestDashboardAndPartnerHomeStayWithinReach checks each side sees only
+// what is theirs: a contract manager's dashboard and export hold only their
+// contracts; a partner's home page only its own contracts, actions and
+// inspection findings; partners have no dashboard export.
+func TestDashboardAndPartnerHomeStayWithinReach(t *testing.T) {
+	p := portaltest.Start(t)
+	db := p.App.Store.DB
+	actions := decodeAll[oversight.Action](t, db.Collection("actions"), bson.D{})
+	inspections := decodeAll[oversight.Inspection](t, db.Collection("inspections"), bson.D{})
+	if len(actions) == 0 || len(inspections) == 0 {
+		t.Fatal("the demo seed should have actions and inspections")
+	}
+
+	manager := settledDashboard(t, p.URL, "manager@department.example", "/contracts")
+	_, page := get(t, manager, p.URL+"/contracts")
+	if !strings.Contains(page, `data-contract="CS-ACC-2025-014"`) || strings.Contains(page, "CS-INT-2025-031") {
+		t.Error("a contract manager's dashboard should show their contract and no other")
+	}
+	rows := dashboardCSV(t, manager, p.URL+"/dashboard.csv")
+	if len(rows) != 1 || rows[0]["contract_id"] != "CS-ACC-2025-014" {
+		t.Errorf("a contract manager's export: %v", rows)
+	}
+	// Filters narrow the export as they narrow the page.
+	if rows := dashboardCSV(t, manager, p.URL+"/dashboard.csv?partner=brightwell"); len(rows) != 0 {
+		t.Errorf("filtering to another partner's contracts should export none, got %v", rows)
+	}
+
+	officer := portaltest.Client(t)
+	portaltest.SignIn(t, officer, p.URL, "officer@northgate.example")
+	_, home := get(t, officer, p.URL+"/organisation")
+	if !strings.Contains(home, `data-contract="CS-ACC-2025-014"`) || strings.Contains(home, "CS-INT-2025-031") {
+		t.Error("a partner's home page should rate its own contract and no other")
+	}
+	for _, a := range actions {
+		shown := strings.Contains(home, "/actions/"+a.ID.Hex())
+		waiting := a.Status == oversight.Open || a.Status == oversight.Returned
+		if a.PartnerID == "northgate" && waiting && !shown {
+			t.Errorf("northgate's open action %q is not on its home page", a.Title)
+		}
+		if (a.PartnerID != "northgate" || !waiting) && shown {
+			t.Errorf("action %s (%s, %s) should not be on northgate's home page", a.ID.Hex(), a.PartnerID, a.Status)
+		}
+	}
+	for _, in := range inspections {
+		shown := strings.Contains(home, "/inspections/"+in.ID.Hex())
+		if in.PartnerID != "northgate" && shown {
+			t.Errorf("another partner's inspection %s is on northgate's home page", in.ID.Hex())
+		}
+		if in.PartnerID == "northgate" && in.Status == oversight.Completed && (!shown || !strings.Contains(home, html.EscapeString(in.Findings))) {
+			t.Errorf("northgate's inspection findings are not on its home page (shown %v):\n%s", shown, home[strings.Index(home, "What the latest"):])
+		}
+		if in.PartnerID == "northgate" && in.Status == oversight.Planned && shown {
+			t.Errorf("a planned inspection is on the partner's home page")
+		}
+	}
+	if resp, _ := get(t, officer, p.URL+"/dashboard.csv"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a partner's officer exporting the dashboard: %d, want 403", resp.StatusCode)
+	}
+}
+
+// TestCompliancePageDoesNotWaitForALargeRebuild: with hundreds of people
+// never assessed, the compliance page answers at once saying its figures
+// are being brought up to date, and shows them once the background work
+// has done it.
+func TestCompliancePageDoesNotWaitForALargeRebuild(t *testing.T) {
+	ctx := context.Background()
+	p := portaltest.StartWith(t, portaltest.Options{Env: map[string]string{"PORTAL_SEED_DEMO_DATA": "false"}})
+	if err := seed.GenerateWith(ctx, p.App.Store.DB, p.App.Trail, slog.New(slog.NewTextHandler(io.Discard, nil)),
+		seed.Size{Partners: 2, Staff: 800}, seed.Options{NoAssessments: true}); err != nil {
+		t.Fatal(err)
+	}
+	officer := portaltest.Client(t)
+	portaltest.SignIn(t, officer, p.URL, "officer@northgate.example")
+	_, page := get(t, officer, p.URL+"/partners/northgate/compliance")
+	if !strings.Contains(page, `id="settling"`) {
+		t.Fatal("the page should say its figures are being brought up to date")
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for strings.Contains(page, `id="settling"`) {
+		if time.Now().After(deadline) {
+			t.Fatal("the figures were never brought up to date")
+		}
+		time.Sleep(200 * time.Millisecond)
+		_, page = get(t, officer, p.URL+"/partners/northgate/compliance")
+	}
+	staffCount := regexp.MustCompile(`(\d+) of (\d+) active staff`).FindStringSubmatch(page)
+	if staffCount == nil || staffCount[2] != strconv.Itoa(activeNorthgate(t, p)) {
+		t.Errorf("once up to date the page should count all of northgate's active staff (%d), got %q", activeNorthgate(t, p), staffCount)
+	}
+}
+
+func activeNorthgate(t *testing.T, p *portaltest.Portal) int {
+	t.Helper()
+	n := 0
+	for _, m := range decodeAll[staff.Member](t, p.App.Store.DB.Collection("staff_northgate"), bson.D{}) {
+		if m.ActiveOn(time.Now()) {
+			n++
+		}
+	}
+	return n
 }

@@ -60,7 +60,7 @@ type compliancePage struct {
 // staleInline is how many stale assessments a page brings up to date
 // before it answers: a few people's records changed or came up for renewal.
 // More, and the page answers at once and they are redone in the background.
-const staleInline = 200
+const staleInline = 50
 
 // partnerCompliance shows an organisation's compliance: overall and per
 // requirement for each contract, with the RAG and why, who is expiring
@@ -85,7 +85,7 @@ func (s *Server) partnerCompliance(c *gin.Context) {
 	}
 	settling := false
 	switch {
-	case stale > staleInline:
+	case stale > staleInline || (stale > 0 && s.refreshingPartner(org.ID)):
 		// A day's renewals or a requirement change across a large roster:
 		// the page shows the figures as they stand and says they are moving.
 		s.refreshPartner(org.ID)
