@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/department/safeguarding-portal/internal/concern"
 	"github.com/department/safeguarding-portal/internal/deadline"
 	"github.com/department/safeguarding-portal/internal/escalation"
 	"github.com/department/safeguarding-portal/internal/evidence"
@@ -58,6 +59,8 @@ type Server struct {
 	oversight *oversight.Store
 	people    *people.Directory
 	outbox    *escalation.Outbox
+	// concerns holds escalations to the safeguarding leads and their decisions.
+	concerns *concern.Store
 	// escalationWorker sends this replica's share of escalations.
 	escalationWorker *escalation.Worker
 	idempotency      *idempotency.Keys
@@ -153,6 +156,7 @@ func New(d Deps) (*Server, error) {
 	s.incidents = incident.NewStore(d.Store.DB, d.Trail)
 	s.drafts = incident.NewDraftStore(d.Store.DB)
 	s.oversight = oversight.NewStore(d.Store.DB, d.Trail, s.partners)
+	s.concerns = concern.NewStore(d.Store.DB, d.Trail, s.partners)
 	s.people = people.New(d.Store.DB)
 	s.outbox = escalation.NewOutbox(d.Store.DB)
 	s.escalationWorker = s.newEscalationWorker()
