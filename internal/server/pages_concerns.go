@@ -75,8 +75,6 @@ func (s *Server) concernRow(cn concern.Concern, names map[string]string) concern
 		r.StatusName, r.StatusClass = "Decision being recorded", "govuk-tag--yellow"
 	case cn.Status == concern.Decided:
 		r.StatusClass = "govuk-tag--grey"
-	case cn.Outcome == concern.ReferredToSRO:
-		r.StatusName = "Referred"
 	}
 	return r
 }
@@ -335,7 +333,7 @@ func (s *Server) showConcern(c *gin.Context, status int, cn concern.Concern, pag
 		case concern.ReferredToSRO:
 			item["hint"] = map[string]any{"text": "The escalation stays open for a further decision."}
 		case concern.RecommendSuspension:
-			if !cn.AboutPartner() {
+			if page.Contract != nil && page.Contract.Status != partner.Suspended && page.Contract.Status != partner.Terminated {
 				item["hint"] = map[string]any{"text": "You can then recommend suspending the contract from this page."}
 			}
 		}
