@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/department/safeguarding-portal/internal/concern"
 	"github.com/department/safeguarding-portal/internal/escalation"
 	"github.com/department/safeguarding-portal/internal/evidence"
 	"github.com/department/safeguarding-portal/internal/idempotency"
@@ -393,6 +394,9 @@ func ensureRosterIndexes(ctx context.Context, db *mongo.Database, trail *audit.T
 		return err
 	}
 	if err := (&portfolio.Counter{DB: db}).EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	if err := concern.NewStore(db, trail, partner.NewStore(db)).EnsureIndexes(ctx); err != nil {
 		return err
 	}
 	if err := books.EnsureImportIndexes(ctx); err != nil {

@@ -75,6 +75,13 @@ var matrix = map[string]row{
 	"GET /dashboard.csv":                {probe: "/dashboard.csv", dflt: same(403), by: signedIn(map[string]outcome{"manager@department.example": same(200), "lead@department.example": same(200), "auditor@department.example": same(200)})},
 	"GET /escalations":                  {probe: "/escalations", dflt: same(403), by: signedIn(map[string]outcome{"lead@department.example": same(200)})},
 	"POST /escalations/:delivery/retry": {probe: "/escalations/nonexistent/retry", dflt: same(403), by: map[string]outcome{"lead@department.example": same(404)}},
+	// Escalations to safeguarding leads: managers and leads only, a manager
+	// only about their own contract; only leads decide.
+	"GET /concerns":                    {probe: "/concerns", dflt: same(403), by: signedIn(manageAll(200))},
+	"GET /concerns/new":                {probe: "/concerns/new?contract=:contract&kind=escalation", perTarget: true, dflt: same(403), by: signedIn(manageReach(200))},
+	"POST /concerns/new":               {probe: "/concerns/new?contract=:contract&kind=escalation", perTarget: true, dflt: same(403), by: manageReach(400)},
+	"GET /concerns/:concern":           {probe: "/concerns/000000000000000000000000", dflt: same(403), by: signedIn(manageAll(404))},
+	"POST /concerns/:concern/decision": {probe: "/concerns/000000000000000000000000/decision", dflt: same(403), by: map[string]outcome{"lead@department.example": same(404)}},
 	"GET /api/v1/incidents/:id": {probe: "/api/v1/incidents/:incident", perTarget: true, dflt: same(401), by: map[string]outcome{
 		"northgate-system": {200, 404}, "brightwell-system": {404, 200}}},
 

@@ -632,6 +632,8 @@ type contractPage struct {
 	Tailored           bool
 	Requirements       []categoryRequirements
 	RequirementHistory []partner.RequirementChange
+	// Concerns are the escalations about the contract, for those who may raise them.
+	Concerns *contractConcerns
 }
 
 // contractPage shows a contract: its details, status and why, status
@@ -685,6 +687,11 @@ func (s *Server) contractPage(c *gin.Context) {
 	page.Requirements = requirementsView(cat, set)
 	page.RequirementHistory = slices.Clone(ct.RequirementHistory)
 	slices.Reverse(page.RequirementHistory)
+	var err error
+	if page.Concerns, err = s.contractConcernsBlock(c, ct); err != nil {
+		s.fail(c, "list the contract's concerns", err)
+		return
+	}
 	s.render(c, http.StatusOK, "contract", ct.ID, page)
 }
 

@@ -367,8 +367,13 @@ func (s *Server) viewContract(c *gin.Context, q *question, page *questionPage) e
 	}
 	page.Contracts = len(contracts)
 	for _, ct := range contracts {
+		hint := "Contract " + ct.ID + ", " + ct.ServiceLineName()
+		if ct.Status == partner.Suspended {
+			// A suspended contract still serves customers: the duty to notify goes on.
+			hint += ". Suspended: serious incidents under it must still be notified"
+		}
 		page.Items = append(page.Items, map[string]any{"value": ct.ID, "text": ct.Title,
-			"hint": map[string]any{"text": "Contract " + ct.ID + ", " + ct.ServiceLineName()}, "checked": ct.ID == page.Draft.Notice.ContractID})
+			"hint": map[string]any{"text": hint}, "checked": ct.ID == page.Draft.Notice.ContractID})
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/department/safeguarding-portal/internal/concern"
 	"github.com/department/safeguarding-portal/internal/deadline"
 	"github.com/department/safeguarding-portal/internal/escalation"
 	"github.com/department/safeguarding-portal/internal/evidence"
@@ -68,6 +69,8 @@ type Server struct {
 	upkeepRunning atomic.Bool
 	people        *people.Directory
 	outbox        *escalation.Outbox
+	// concerns holds escalations to the safeguarding leads and their decisions.
+	concerns *concern.Store
 	// escalationWorker sends this replica's share of escalations.
 	escalationWorker *escalation.Worker
 	idempotency      *idempotency.Keys
@@ -166,6 +169,7 @@ func New(d Deps) (*Server, error) {
 	s.counter = &portfolio.Counter{DB: d.Store.DB, Staff: s.staff, Partners: s.partners, Incidents: s.incidents, Catalogue: s.requirements, Log: s.log}
 	s.upkeep.Changed = s.counter.Mark
 	s.refreshing = map[string]*bool{}
+	s.concerns = concern.NewStore(d.Store.DB, d.Trail, s.partners)
 	s.people = people.New(d.Store.DB)
 	s.outbox = escalation.NewOutbox(d.Store.DB)
 	s.escalationWorker = s.newEscalationWorker()
