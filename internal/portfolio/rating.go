@@ -59,6 +59,12 @@ type Facts struct {
 	Actions    oversight.ActionCount
 	// Inspection is the latest completed inspection; nil if none.
 	Inspection *oversight.Inspection
+	// Escalations counts the escalations to the safeguarding leads open
+	// about the contract or its whole partner; SuspensionRecommended says
+	// a recommendation to suspend the contract waits for a decision. Only
+	// the department's ratings know them: partners do not see escalations.
+	Escalations           int
+	SuspensionRecommended bool
 	// Today is the London day rated on.
 	Today time.Time
 }
@@ -102,6 +108,14 @@ func Rate(f Facts) Rating {
 		ms = append(ms, Measure{"Contract status", Red, "The contract is suspended."})
 	case partner.UnderReview:
 		ms = append(ms, Measure{"Contract status", Amber, "The contract is under review."})
+	}
+	switch {
+	case f.SuspensionRecommended:
+		ms = append(ms, Measure{"Escalations", Red, "A recommendation to suspend the contract is with the safeguarding leads."})
+	case f.Escalations == 1:
+		ms = append(ms, Measure{"Escalations", Amber, "An escalation to the safeguarding leads is open."})
+	case f.Escalations > 1:
+		ms = append(ms, Measure{"Escalations", Amber, fmt.Sprintf("%d escalations to the safeguarding leads are open.", f.Escalations)})
 	}
 	ms = append(ms, staffMeasure(f.This), vettingMeasure(f.This), timelinessMeasure(f.This),
 		actionsMeasure(f.Actions), inspectionMeasure(f.Inspection, f.Today))

@@ -45,6 +45,8 @@ func TestRateIsTheWorstMeasureWithItsReasons(t *testing.T) {
 		{"inspected 12 months ago to the day is stale", portfolio.Facts{Contract: active, This: month(10, 10, 0, 0, 0), Inspection: inspected(oversight.Outstanding, calendar.Date(2025, 11, 23))}, portfolio.Amber, []string{"Last inspected on 23 November 2025"}},
 		{"suspended is red whatever else", portfolio.Facts{Contract: partner.Contract{Status: partner.Suspended}, This: month(10, 10, 0, 0, 0)}, portfolio.Red, []string{"The contract is suspended."}},
 		{"red reasons before amber ones", portfolio.Facts{Contract: active, This: month(100, 90, 0, 10, 5)}, portfolio.Red, []string{"5 of 10 serious", "90 of 100"}},
+		{"a pending recommendation to suspend is red", portfolio.Facts{Contract: active, This: month(10, 10, 0, 0, 0), SuspensionRecommended: true, Escalations: 1}, portfolio.Red, []string{"A recommendation to suspend the contract is with the safeguarding leads."}},
+		{"open escalations are amber", portfolio.Facts{Contract: active, This: month(10, 10, 0, 0, 0), Escalations: 2}, portfolio.Amber, []string{"2 escalations to the safeguarding leads are open."}},
 		{"nothing counted yet", portfolio.Facts{Contract: active}, portfolio.Grey, []string{"Staff figures have not been counted yet."}},
 		{"no staff", portfolio.Facts{Contract: active, This: month(0, 0, 0, 0, 0)}, portfolio.Grey, []string{"No active staff"}},
 	}

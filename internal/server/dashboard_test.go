@@ -17,6 +17,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/access"
 	"github.com/department/safeguarding-portal/internal/calendar"
 	"github.com/department/safeguarding-portal/internal/compliance"
+	"github.com/department/safeguarding-portal/internal/concern"
 	"github.com/department/safeguarding-portal/internal/oversight"
 	"github.com/department/safeguarding-portal/internal/partner"
 	"github.com/department/safeguarding-portal/internal/portaltest"
@@ -120,8 +121,9 @@ func TestDashboardFiguresAgreeWithRawRecords(t *testing.T) {
 	}
 	evaluate := &records.Upkeep{Catalogue: requirements.Default()}
 	type expected struct {
-		staff, compliant, gaps, notified, late, open, overdue int
-		inspection                                            *oversight.Inspection
+		staff, compliant, gaps, notified, late, open, overdue, escalations int
+		suspensionRecommended                                              bool
+		inspection                                                         *oversight.Inspection
 	}
 	want := map[string]*expected{}
 	byPartner := map[string][]partner.Contract{}
@@ -180,6 +182,18 @@ func TestDashboardFiguresAgreeWithRawRecords(t *testing.T) {
 			}
 		}
 	}
+	for _, cn := range decodeAll[concern.Concern](t, db.Collection("concerns"), bson.D{{Key: "status", Value: concern.Open}}) {
+		for id, w := range want {
+			ct := contracts[slices.IndexFunc(contracts, func(c partner.Contract) bool { return c.ID == id })]
+			if cn.ContractID == id || (cn.ContractID == "" && cn.PartnerID == ct.PartnerID) {
+				if cn.Kind == concern.SuspensionRecommendation {
+					w.suspensionRecommended = true
+				} else {
+					w.escalations++
+				}
+			}
+		}
+	}
 	for _, in := range decodeAll[oversight.Inspection](t, db.Collection("inspections"), bson.D{}) {
 		w := want[in.ContractID]
 		if w == nil || in.Status != oversight.Completed {
@@ -221,13 +235,13 @@ func TestDashboardFiguresAgreeWithRawRecords(t *testing.T) {
 		// and reasons the dashboard shows.
 		facts := portfolio.Facts{Contract: ct, Today: today, Inspection: w.inspection,
 			This:    &portfolio.Month{Staff: portfolio.StaffFigures{Staff: w.staff, Compliant: w.compliant, VettingGaps: w.gaps}, Notified: w.notified, Late: w.late},
-			Actions: oversight.ActionCount{Open: w.open, Overdue: w.overdue}}
+			Actions: oversight.ActionCount{Open: w.open, Overdue: w.overdue}, Escalations: w.escalations, SuspensionRecommended: w.suspensionRecommended}
 		rated := portfolio.Rate(facts)
 		for col, v := range map[string]string{
 			"staff": strconv.Itoa(w.staff), "compliant": strconv.Itoa(w.compliant), "compliance_percent": pct(w.compliant, w.staff),
 			"vetting_gaps": strconv.Itoa(w.gaps), "unassessed": "0", "notified_this_month": strconv.Itoa(w.notified),
 			"late_this_month": strconv.Itoa(w.late), "on_time_percent": onTime, "open_actions": strconv.Itoa(w.open),
-			"overdue_actions": strconv.Itoa(w.overdue), "latest_inspection_rating": rating, "latest_inspection_on": ratedOn,
+			"overdue_actions": strconv.Itoa(w.overdue), "open_escalations": strconv.Itoa(w.escalations), "latest_inspection_rating": rating, "latest_inspection_on": ratedOn,
 			"partner_id": ct.PartnerID, "status": ct.Status, "rag": rated.RAG, "reasons": strings.Join(rated.Reasons(), " "),
 		} {
 			if row[col] != v {

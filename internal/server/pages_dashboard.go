@@ -10,8 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/department/safeguarding-portal/internal/access"
 	"github.com/department/safeguarding-portal/internal/audit"
 	"github.com/department/safeguarding-portal/internal/calendar"
+	"github.com/department/safeguarding-portal/internal/concern"
 	"github.com/department/safeguarding-portal/internal/oversight"
 	"github.com/department/safeguarding-portal/internal/partner"
 	"github.com/department/safeguarding-portal/internal/portfolio"
@@ -91,6 +93,9 @@ type dashboardRow struct {
 	This, Last *portfolio.Month
 	Actions    oversight.ActionCount
 	Inspection *oversight.Inspection
+	// Escalations counts those open to the safeguarding leads about the
+	// contract or its partner; zero on partners' pages.
+	Escalations int
 }
 
 // StaffTrend is the change in staff compliance since last month, in
@@ -173,7 +178,9 @@ type dashboardPage struct {
 	// Settling is true while figures are being brought up to date.
 	Settling  bool
 	CountedAt time.Time
-	Month     string // "November 2026"
+	// OpenConcerns is how many escalations wait for the safeguarding leads.
+	OpenConcerns int
+	Month        string // "November 2026"
 	LastMonth string
 }
 
@@ -202,33 +209,48 @@ func (p dashboardPage) PartnerOptions() []any {
 // counted figures, open actions and latest inspections. No roster or
 // record is read on the way.
 func (s *Server) dashboardRows(c *gin.Context) ([]dashboardRow, bool, error) {
+	rows, _, settling, err := s.dashboardRowsAndConcerns(c)
+	return rows, settling, err
+}
+
+// dashboardRowsAndConcerns is dashboardRows with how many escalations wait
+// for the leads within reach (none for partners).
+func (s *Server) dashboardRowsAndConcerns(c *gin.Context) ([]dashboardRow, int, bool, error) {
 	ctx := c.Request.Context()
 	scope := principal(c).Scope
 	now := time.Now()
 	today := calendar.Today(now)
 	contracts, err := s.partners.Contracts(ctx, scope)
 	if err != nil {
-		return nil, false, fmt.Errorf("read contracts: %w", err)
+		return nil, 0, false, fmt.Errorf("read contracts: %w", err)
 	}
 	names, err := s.partners.Names(ctx)
 	if err != nil {
-		return nil, false, fmt.Errorf("read partner names: %w", err)
+		return nil, 0, false, fmt.Errorf("read partner names: %w", err)
 	}
 	this, err := s.counter.Months(ctx, scope, portfolio.MonthKey(now))
 	if err != nil {
-		return nil, false, err
+		return nil, 0, false, err
 	}
 	last, err := s.counter.Months(ctx, scope, portfolio.PreviousMonth(now))
 	if err != nil {
-		return nil, false, err
+		return nil, 0, false, err
 	}
 	counts, err := s.oversight.CountOpenAndOverdue(ctx, scope, now)
 	if err != nil {
-		return nil, false, err
+		return nil, 0, false, err
 	}
 	latest, err := s.oversight.LatestCompleted(ctx, scope)
 	if err != nil {
-		return nil, false, err
+		return nil, 0, false, err
+	}
+	// Escalations are the department's own business: partners' ratings
+	// leave them out.
+	var open concern.OpenCounts
+	if principal(c).May(access.ViewPortfolio) {
+		if open, err = s.concerns.OpenByContract(ctx, scope); err != nil {
+			return nil, 0, false, err
+		}
 	}
 	actions := map[string]oversight.ActionCount{}
 	for _, a := range counts {
@@ -257,11 +279,14 @@ func (s *Server) dashboardRows(c *gin.Context) ([]dashboardRow, bool, error) {
 			s.counter.Mark(ct.PartnerID)
 			settling = true
 		}
-		r.Rating = portfolio.Rate(portfolio.Facts{Contract: ct, This: r.This, Last: r.Last, Actions: r.Actions, Inspection: r.Inspection, Today: today})
+		waiting := open.Contracts[ct.ID]
+		r.Escalations = waiting.Escalations + open.PartnerWide[ct.PartnerID]
+		r.Rating = portfolio.Rate(portfolio.Facts{Contract: ct, This: r.This, Last: r.Last, Actions: r.Actions, Inspection: r.Inspection, Today: today,
+			Escalations: r.Escalations, SuspensionRecommended: waiting.SuspensionRecommended})
 		r.Reasons = r.Rating.Reasons()
 		rows = append(rows, r)
 	}
-	return rows, settling, nil
+	return rows, open.Total, settling, nil
 }
 
 func filterDashboard(rows []dashboardRow, f dashboardFilter) []dashboardRow {
@@ -317,13 +342,13 @@ func filterDashboard(rows []dashboardRow, f dashboardFilter) []dashboardRow {
 // rated, with why, and the trend since last month.
 func (s *Server) dashboard(name, title string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		rows, settling, err := s.dashboardRows(c)
+		rows, openConcerns, settling, err := s.dashboardRowsAndConcerns(c)
 		if err != nil {
 			s.fail(c, "build dashboard", err)
 			return
 		}
 		now := time.Now()
-		page := dashboardPage{Total: len(rows), Counts: map[string]int{}, Filter: readDashboardFilter(c), Settling: settling,
+		page := dashboardPage{Total: len(rows), Counts: map[string]int{}, Filter: readDashboardFilter(c), Settling: settling, OpenConcerns: openConcerns,
 			Month: now.In(calendar.London).Format("January 2006")}
 		page.LastMonth = calendar.Today(now).AddDate(0, 0, -calendar.Today(now).Day()).Format("January")
 		seen := map[string]bool{}
@@ -345,7 +370,7 @@ func (s *Server) dashboard(name, title string) gin.HandlerFunc {
 
 var dashboardCSVHeader = []string{"contract_id", "partner_id", "partner", "service_line", "status", "rag", "reasons",
 	"staff", "compliant", "compliance_percent", "vetting_gaps", "unassessed", "notified_this_month", "late_this_month",
-	"on_time_percent", "open_actions", "overdue_actions", "latest_inspection_rating", "latest_inspection_on",
+	"on_time_percent", "open_actions", "overdue_actions", "open_escalations", "latest_inspection_rating", "latest_inspection_on",
 	"last_month_compliance_percent", "last_month_notified", "last_month_late", "figures_counted_at"}
 
 // dashboardCSV exports the dashboard as shown (filtered and sorted), one
@@ -379,7 +404,7 @@ func (s *Server) dashboardCSV(c *gin.Context) {
 		} else {
 			cells = append(cells, "", "", "", "", "", "", "", "")
 		}
-		cells = append(cells, strconv.Itoa(r.Actions.Open), strconv.Itoa(r.Actions.Overdue))
+		cells = append(cells, strconv.Itoa(r.Actions.Open), strconv.Itoa(r.Actions.Overdue), strconv.Itoa(r.Escalations))
 		if in := r.Inspection; in != nil && in.CompletedOn != nil {
 			cells = append(cells, in.Rating, in.CompletedOn.Format(time.DateOnly))
 		} else {
