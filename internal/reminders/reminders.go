@@ -112,6 +112,14 @@ func New(db *mongo.Database, actions *oversight.Store, partners Partners, email 
 	return &Reminders{Actions: actions, Partners: partners, Outbox: outbox, Worker: w, Schedule: schedule, BaseURL: baseURL, Log: log}
 }
 
+// EnsureIndexes creates what the reminders' outbox needs in db.
+func EnsureIndexes(ctx context.Context, db *mongo.Database) error {
+	if err := escalation.NewOutboxIn(db, Collection).EnsureIndexes(ctx); err != nil {
+		return fmt.Errorf("reminder outbox: %w", err)
+	}
+	return nil
+}
+
 func (r *Reminders) now() time.Time {
 	if r.Now != nil {
 		return r.Now()

@@ -16,6 +16,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/oversight"
 	"github.com/department/safeguarding-portal/internal/people"
 	"github.com/department/safeguarding-portal/internal/records"
+	"github.com/department/safeguarding-portal/internal/reminders"
 	"github.com/department/safeguarding-portal/internal/requirements"
 	"log/slog"
 	"maps"
@@ -58,6 +59,8 @@ type Server struct {
 	oversight *oversight.Store
 	people    *people.Directory
 	outbox    *escalation.Outbox
+	// reminders e-mail partners about the actions waiting for them.
+	reminders *reminders.Reminders
 	// escalationWorker sends this replica's share of escalations.
 	escalationWorker *escalation.Worker
 	idempotency      *idempotency.Keys
@@ -156,6 +159,7 @@ func New(d Deps) (*Server, error) {
 	s.people = people.New(d.Store.DB)
 	s.outbox = escalation.NewOutbox(d.Store.DB)
 	s.escalationWorker = s.newEscalationWorker()
+	s.reminders = s.newActionReminders()
 	s.idempotency = idempotency.New(d.Store.DB)
 	s.incidentRules = cmp.Or(d.IncidentRules, incident.DefaultRules())
 	s.bankHolidays = cmp.Or(d.BankHolidays, deadline.Default())
@@ -170,6 +174,8 @@ func New(d Deps) (*Server, error) {
 	s.background.Add(2)
 	go s.upkeepLoop()
 	go s.escalationLoop()
+	s.background.Add(1)
+	go s.actionRemindersLoop()
 	return s, nil
 }
 
