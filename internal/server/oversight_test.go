@@ -504,6 +504,11 @@ func TestActionsExport(t *testing.T) {
 	if _, list := officer.get("/actions?page=2"); !strings.Contains(list, ids[26]) || strings.Contains(list, first) || !strings.Contains(list, "28 actions found") {
 		t.Error("the second page of the officer's list")
 	}
+	for _, list := range []string{"/actions?page=400000000000000000", "/inspections?page=400000000000000000&status=nonsense", "/actions?status=%00&overdue=maybe"} {
+		if status, _ := officer.get(list); status != http.StatusOK {
+			t.Errorf("GET %s: %d, want the list", list, status)
+		}
+	}
 	_, export := manager.get("/actions.csv?contract=" + otherContract)
 	if rows := csvRows(t, export); len(rows) != 1+28 {
 		t.Errorf("the manager's export naming another's contract has %d rows, want their own 28", len(rows)-1)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime/multipart"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/department/safeguarding-portal/internal/access"
@@ -171,6 +172,13 @@ func (s *Server) newActionReminders() *reminders.Reminders {
 func (s *Server) actionRemindersLoop() {
 	defer s.background.Done()
 	s.reminders.Run(s.backgroundCtx)
+}
+
+// listPage is the page of a list the address asks for, from 1, and never
+// so far that counting to it overflows.
+func listPage(c *gin.Context) int {
+	page, _ := strconv.Atoi(c.Query("page"))
+	return min(max(page, 1), 1_000_000)
 }
 
 // dayCount is a number of days as people read it.

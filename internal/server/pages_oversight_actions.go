@@ -3,11 +3,9 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -131,8 +129,7 @@ func (s *Server) actionList(c *gin.Context) {
 	}
 	now := time.Now()
 	f, contractItems, statusItems := actionFilter(c, contracts, now)
-	page, _ := strconv.Atoi(c.Query("page"))
-	page = max(page, 1)
+	page := listPage(c)
 	list, total, err := s.oversight.ListActions(ctx, p.Scope, f, page, actionsPerPage)
 	if err != nil {
 		s.fail(c, "list actions", err)
@@ -301,7 +298,7 @@ func (s *Server) actionSource(ctx context.Context, scope access.Scope, src overs
 	switch src.Kind {
 	case oversight.FromInspection:
 		if in, err := s.oversight.GetInspection(ctx, scope, src.ID); err == nil {
-			return fmt.Sprintf("The inspection of %s on %s", in.Site, calendar.Format(*in.CompletedOn)), "/inspections/" + in.ID.Hex()
+			return "The inspection of " + in.Site + " on " + calendar.Format(inspectionDay(in)), "/inspections/" + in.ID.Hex()
 		}
 		return "An inspection", ""
 	case oversight.FromIncident:
@@ -457,7 +454,7 @@ func (s *Server) actionOriginOf(c *gin.Context) (actionOrigin, bool) {
 			return actionOrigin{}, false
 		}
 		return actionOrigin{Kind: oversight.FromInspection, ID: in.ID.Hex(), Contract: in.ContractID, PartnerID: in.PartnerID,
-			Caption: fmt.Sprintf("From the inspection of %s on %s", in.Site, calendar.Format(*in.CompletedOn)),
+			Caption: "From the inspection of " + in.Site + " on " + calendar.Format(inspectionDay(in)),
 			Back:    "/inspections/" + in.ID.Hex(), Query: "?inspection=" + url.QueryEscape(in.ID.Hex())}, true
 	case c.Query("incident") != "":
 		id := c.Query("incident")

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -56,6 +55,14 @@ var ratingClasses = map[string]string{
 	oversight.Inadequate:          "govuk-tag--red",
 }
 
+// inspectionDay is the day an inspection took place, or is planned for.
+func inspectionDay(in oversight.Inspection) time.Time {
+	if in.CompletedOn != nil {
+		return *in.CompletedOn
+	}
+	return in.PlannedFor
+}
+
 const inspectionsPerPage = 25
 
 type inspectionListPage struct {
@@ -104,8 +111,7 @@ func (s *Server) inspectionList(c *gin.Context) {
 		map[string]any{"value": oversight.Planned, "text": "Planned", "selected": f.Status == oversight.Planned},
 		map[string]any{"value": oversight.Completed, "text": "Completed", "selected": f.Status == oversight.Completed},
 	}
-	page, _ := strconv.Atoi(c.Query("page"))
-	page = max(page, 1)
+	page := listPage(c)
 	list, total, err := s.oversight.ListInspections(ctx, p.Scope, f, page, inspectionsPerPage)
 	if err != nil {
 		s.fail(c, "list inspections", err)
