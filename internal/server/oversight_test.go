@@ -19,6 +19,11 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
+// largePDF is a complete PDF of about size bytes.
+func largePDF(size int) []byte {
+	return pdfWith(pdfCatalogObject, "<< /Note ("+strings.Repeat("night check log ", size/16)+") >>")
+}
+
 // oversightReaders is everyone who reads inspections and actions (each
 // within their reach), for the authorization matrix; status is what they get.
 func oversightReaders(status int) map[string]outcome {
@@ -225,7 +230,12 @@ func TestOversightFormsSayWhatToFix(t *testing.T) {
 	if n := files(); n != 1 {
 		t.Fatalf("%d evidence files after refused responses, want the inspection's 1", n)
 	}
-	respondToAction(officer, action, "Night checks restarted; logs attached.", map[string][]byte{"log.pdf": plainPDF()})
+	// Several files at once, larger together than any other form takes.
+	respondToAction(officer, action, "Night checks restarted; logs attached.",
+		map[string][]byte{"week-1.pdf": largePDF(3 << 20), "week-2.pdf": largePDF(3 << 20)})
+	if n := files(); n != 3 {
+		t.Errorf("%d evidence files after the response, want 3", n)
+	}
 	v = manager.version(path)
 	manager.refused(path+"/return", url.Values{"version": {v}, "reason": {""}}, "Enter the reason for returning the response")
 	manager.refused(path+"/accept", url.Values{"version": {v}, "note": {strings.Repeat("x", 2001)}}, "The note must be 2000 characters or fewer")
