@@ -121,6 +121,10 @@ func TestBrowserInspectionToClosedAction(t *testing.T) {
 	}
 	signOut()
 	browserSignIn(b, p.URL, "officer@northgate.example", "/organisation")
+	b.Do("read why", chromedp.Navigate(p.URL+action), chromedp.WaitVisible(chromedp.ID("returned-because")))
+	if got := b.Text("#returned-because"); !strings.Contains(got, "The logs stop on 9 June") {
+		t.Errorf("the officer is told the response was returned because %q", got)
+	}
 	respond("The second week's log is attached.", log)
 	signOut()
 	browserSignIn(b, p.URL, "manager@department.example", "/contracts")

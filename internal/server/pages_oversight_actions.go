@@ -237,9 +237,12 @@ type actionViewPage struct {
 	Entries    []entryView
 	SourceText string
 	SourceHref string
-	Saved      string
-	Errors     []fieldError
-	Form       map[string]string
+	// ReturnedBecause is why the department returned the last response,
+	// while the action waits for the partner again.
+	ReturnedBecause string
+	Saved           string
+	Errors          []fieldError
+	Form            map[string]string
 	// What the caller may do here and now.
 	CanRespond, CanDecide bool
 	// Reminders are the e-mails sent to the partner about it, for the department.
@@ -277,6 +280,9 @@ func (s *Server) showAction(c *gin.Context, a oversight.Action, status int, errs
 	}
 	for _, e := range a.Entries {
 		page.Entries = append(page.Entries, entryView{e})
+		if e.Kind == oversight.EntryReturned && a.Status == oversight.Returned {
+			page.ReturnedBecause = e.Text
+		}
 	}
 	page.SourceText, page.SourceHref = s.actionSource(ctx, p.Scope, a.Source)
 	if department {
