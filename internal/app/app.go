@@ -19,6 +19,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/oversight"
 	"github.com/department/safeguarding-portal/internal/portfolio"
 	"github.com/department/safeguarding-portal/internal/records"
+	"github.com/department/safeguarding-portal/internal/reminders"
 	"io"
 	"log/slog"
 	"net"
@@ -397,6 +398,9 @@ func ensureRosterIndexes(ctx context.Context, db *mongo.Database, trail *audit.T
 		return err
 	}
 	if err := concern.NewStore(db, trail, partner.NewStore(db)).EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	if err := reminders.EnsureIndexes(ctx, db); err != nil {
 		return err
 	}
 	if err := books.EnsureImportIndexes(ctx); err != nil {

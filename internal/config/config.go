@@ -78,6 +78,20 @@ type Config struct {
 	// Escalation is how critical incidents reach safeguarding leads and
 	// contract managers at once: e-mail and signed webhooks.
 	Escalation Escalation `yaml:"escalation"`
+
+	// Reminders say when partners are e-mailed about actions waiting for
+	// them, through the escalation relay.
+	Reminders Reminders `yaml:"reminders"`
+}
+
+// Reminders settings.
+type Reminders struct {
+	// DaysBefore is how many days before an action's due date its partner
+	// is reminded (default 7).
+	DaysBefore int `yaml:"days_before"`
+	// OverdueEveryDays is how often an overdue action is reminded of again,
+	// after the reminder on its first day overdue (default 7).
+	OverdueEveryDays int `yaml:"overdue_every_days"`
 }
 
 // Escalation settings.
@@ -263,6 +277,8 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		{"PORTAL_API_PER_MINUTE", &c.RateLimits.APIPerMinute},
 		{"PORTAL_EVIDENCE_MAX_MB", &c.Evidence.MaxMB},
 		{"PORTAL_EVIDENCE_RETENTION_MONTHS", &c.Evidence.RetentionMonths},
+		{"PORTAL_REMINDER_DAYS_BEFORE", &c.Reminders.DaysBefore},
+		{"PORTAL_REMINDER_OVERDUE_EVERY_DAYS", &c.Reminders.OverdueEveryDays},
 	} {
 		if v := getenv(n.name); v != "" {
 			parsed, err := strconv.Atoi(v)
@@ -374,6 +390,12 @@ func (c *Config) applyDefaults() {
 	if c.Evidence.RetentionMonths == 0 {
 		c.Evidence.RetentionMonths = 6
 	}
+	if c.Reminders.DaysBefore == 0 {
+		c.Reminders.DaysBefore = 7
+	}
+	if c.Reminders.OverdueEveryDays == 0 {
+		c.Reminders.OverdueEveryDays = 7
+	}
 }
 
 // Validate refuses malformed settings in any mode, and unsafe ones in production.
@@ -416,6 +438,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Evidence.RetentionMonths < 1 || c.Evidence.RetentionMonths > 120 {
 		return &Error{"PORTAL_EVIDENCE_RETENTION_MONTHS", fmt.Sprintf("must be between 1 and 120 (got %d)", c.Evidence.RetentionMonths)}
+	}
+	if c.Reminders.DaysBefore < 1 || c.Reminders.DaysBefore > 60 {
+		return &Error{"PORTAL_REMINDER_DAYS_BEFORE", fmt.Sprintf("must be between 1 and 60 (got %d)", c.Reminders.DaysBefore)}
+	}
+	if c.Reminders.OverdueEveryDays < 1 || c.Reminders.OverdueEveryDays > 60 {
+		return &Error{"PORTAL_REMINDER_OVERDUE_EVERY_DAYS", fmt.Sprintf("must be between 1 and 60 (got %d)", c.Reminders.OverdueEveryDays)}
 	}
 	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
 		return &Error{"PORTAL_ADDR", fmt.Sprintf("must be host:port or :port (got %q)", c.Addr)}

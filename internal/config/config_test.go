@@ -261,3 +261,25 @@ func TestEscalationSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestReminderSettings(t *testing.T) {
+	c, err := Load("", env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Reminders.DaysBefore != 7 || c.Reminders.OverdueEveryDays != 7 {
+		t.Errorf("reminder defaults %+v, want 7 and 7", c.Reminders)
+	}
+	c, err = Load("", env(map[string]string{"PORTAL_REMINDER_DAYS_BEFORE": "14", "PORTAL_REMINDER_OVERDUE_EVERY_DAYS": "3"}))
+	if err != nil || c.Reminders.DaysBefore != 14 || c.Reminders.OverdueEveryDays != 3 {
+		t.Errorf("reminder settings from the environment: %+v (%v)", c.Reminders, err)
+	}
+	for setting, bad := range map[string]map[string]string{
+		"PORTAL_REMINDER_DAYS_BEFORE":        {"PORTAL_REMINDER_DAYS_BEFORE": "61"},
+		"PORTAL_REMINDER_OVERDUE_EVERY_DAYS": {"PORTAL_REMINDER_OVERDUE_EVERY_DAYS": "a week"},
+	} {
+		if _, err := Load("", env(bad)); err == nil || !strings.Contains(err.Error(), setting) {
+			t.Errorf("%v: err = %v, want one naming %s", bad, err, setting)
+		}
+	}
+}

@@ -95,6 +95,14 @@ func NewOutbox(db *mongo.Database) *Outbox {
 	return &Outbox{coll: db.Collection(Collection), claims: db.Collection(ClaimsCollection)}
 }
 
+// NewOutboxIn keeps deliveries in db's collection name, and its workers'
+// claims in name+"_claims": an outbox of its own for messages that are not
+// escalations, such as reminders to partners, sent by the same workers
+// and senders without crowding the escalations leads watch.
+func NewOutboxIn(db *mongo.Database, name string) *Outbox {
+	return &Outbox{coll: db.Collection(name), claims: db.Collection(name + "_claims")}
+}
+
 func (o *Outbox) now() time.Time {
 	if o.Now != nil {
 		return o.Now().UTC()

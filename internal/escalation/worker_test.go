@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/department/safeguarding-portal/internal/store/storetest"
 	"github.com/emersion/go-smtp"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -556,5 +557,36 @@ func TestAnAbandonedClaimIsSuperseded(t *testing.T) {
 	}
 	if n, _ := o.claims.CountDocuments(ctx, bson.D{{Key: "delivery_id", Value: d.ID}}); n != 2 {
 		t.Errorf("%d claims, want the dead one and its successor", n)
+	}
+}
+
+// An outbox in a collection of its own is worked like the escalations',
+// and leaves theirs alone.
+func TestAnOutboxOfItsOwn(t *testing.T) {
+	db := storetest.Database(t)
+	ctx := context.Background()
+	o := NewOutboxIn(db, "reminder_deliveries")
+	if err := o.EnsureIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ms := startSMTP(t, "", nil)
+	rc := startReceiver(t, testSecret, nil)
+	email, _ := senders(ms.Addr, rc)
+	d := Delivery{IncidentID: "action/1", Channel: ChannelEmail, Target: "officer@example.com", Subject: "Action due", Body: "Due soon."}
+	if err := o.Enqueue(ctx, []Delivery{d, d}); err != nil {
+		t.Fatal(err)
+	}
+	run(t, testWorker(t, o, email, nil))
+	got := waitSettled(t, o, 1, 5*time.Second)
+	if got[0].State != StateDelivered || len(ms.Messages()) != 1 {
+		t.Errorf("%+v, %d messages", got[0], len(ms.Messages()))
+	}
+	for _, name := range []string{Collection, ClaimsCollection} {
+		if n, err := db.Collection(name).CountDocuments(ctx, bson.D{}); err != nil || n != 0 {
+			t.Errorf("%s holds %d documents (%v), want none", name, n, err)
+		}
+	}
+	if n, err := db.Collection("reminder_deliveries_claims").CountDocuments(ctx, bson.D{}); err != nil || n == 0 {
+		t.Errorf("the outbox's own claims: %d (%v)", n, err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/calendar"
 	"github.com/department/safeguarding-portal/internal/paged"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // Action statuses. An action goes back and forth between the partner and
@@ -312,32 +313,58 @@ type ActionFilter struct {
 	Status     string
 	// OverdueAsOf, if not zero, lists only the actions overdue at that instant.
 	OverdueAsOf time.Time
+	// AwaitingPartner lists only the actions waiting for the partner: open,
+	// or returned to it.
+	AwaitingPartner bool
+	// DueBy, if not zero, lists only the actions due on that day or before.
+	DueBy time.Time
 	// Source.Kind alone lists every action from that kind of source; with
 	// Source.ID, those from one inspection, incident or review.
 	Source Source
 }
 
-// actionListFields leave out what only an action's own page shows.
-var actionListFields = bson.D{{Key: "entries", Value: 0}, {Key: "detail", Value: 0}}
-
-// ListActions lists actions within reach matching f, soonest due first, a
-// page at a time, with how many match in all. The list leaves out the
-// detail and the chronology: GetAction has them.
-func (s *Store) ListActions(ctx context.Context, scope access.Scope, f ActionFilter, page, perPage int) ([]Action, int64, error) {
+// filter is f as a query within scope; false if f can match nothing.
+func (f ActionFilter) filter(scope access.Scope) (bson.D, bool) {
 	var conds []bson.E
 	if f.ContractID != "" {
 		conds = append(conds, bson.E{Key: "contract_id", Value: f.ContractID})
 	}
-	switch {
-	case !f.OverdueAsOf.IsZero() && f.Status == Closed:
-		return []Action{}, 0, nil
-	case f.Status != "":
-		conds = append(conds, bson.E{Key: "status", Value: f.Status})
-	case !f.OverdueAsOf.IsZero():
-		conds = append(conds, bson.E{Key: "status", Value: bson.D{{Key: "$in", Value: notClosed}}})
+	statuses := []string{Open, Responded, Returned, Closed}
+	keep := func(allowed ...string) {
+		statuses = slices.DeleteFunc(statuses, func(st string) bool { return !slices.Contains(allowed, st) })
+	}
+	if f.Status != "" {
+		keep(f.Status)
 	}
 	if !f.OverdueAsOf.IsZero() {
-		conds = append(conds, bson.E{Key: "due_on", Value: bson.D{{Key: "$lt", Value: calendar.Today(f.OverdueAsOf)}}})
+		keep(Open, Responded, Returned)
+	}
+	if f.AwaitingPartner {
+		keep(Open, Returned)
+	}
+	switch {
+	case len(statuses) == 0:
+		return nil, false
+	case len(statuses) == 1:
+		conds = append(conds, bson.E{Key: "status", Value: statuses[0]})
+	case len(statuses) < 4:
+		in := bson.A{}
+		for _, st := range statuses {
+			in = append(in, st)
+		}
+		conds = append(conds, bson.E{Key: "status", Value: bson.D{{Key: "$in", Value: in}}})
+	}
+	// Both bounds on the due day go in one condition: a filter naming a
+	// field twice is not read the same way by every server.
+	var due bson.D
+	if !f.OverdueAsOf.IsZero() {
+		due = append(due, bson.E{Key: "$lt", Value: calendar.Today(f.OverdueAsOf)})
+	}
+	if !f.DueBy.IsZero() {
+		due = append(due, bson.E{Key: "$lte", Value: calendar.Day(f.DueBy)})
+	}
+	if due != nil {
+		conds = append(conds, bson.E{Key: "due_on", Value: due})
 	}
 	if f.Source.Kind != "" {
 		conds = append(conds, bson.E{Key: "source.kind", Value: f.Source.Kind})
@@ -345,12 +372,58 @@ func (s *Store) ListActions(ctx context.Context, scope access.Scope, f ActionFil
 			conds = append(conds, bson.E{Key: "source.id", Value: f.Source.ID})
 		}
 	}
-	out, total, err := paged.Find[Action](ctx, s.actions(), scoped(narrowed(scope, f.PartnerID), conds...),
-		bson.D{{Key: "due_on", Value: 1}, {Key: "_id", Value: 1}}, actionListFields, page, perPage)
+	return scoped(narrowed(scope, f.PartnerID), conds...), true
+}
+
+// actionListFields leave out what only an action's own page shows.
+var actionListFields = bson.D{{Key: "entries", Value: 0}, {Key: "detail", Value: 0}}
+
+// actionOrder is soonest due first.
+var actionOrder = bson.D{{Key: "due_on", Value: 1}, {Key: "_id", Value: 1}}
+
+// ListActions lists actions within reach matching f, soonest due first, a
+// page at a time, with how many match in all. The list leaves out the
+// detail and the chronology: GetAction has them.
+func (s *Store) ListActions(ctx context.Context, scope access.Scope, f ActionFilter, page, perPage int) ([]Action, int64, error) {
+	filter, ok := f.filter(scope)
+	if !ok {
+		return []Action{}, 0, nil
+	}
+	out, total, err := paged.Find[Action](ctx, s.actions(), filter, actionOrder, actionListFields, page, perPage)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list actions: %w", err)
 	}
 	return out, total, nil
+}
+
+// EachAction calls fn with every action within reach matching f, soonest
+// due first, as ListActions lists them (without the detail and the
+// chronology), and stops at the first error fn returns. It reads one
+// stream rather than page after page, so exports and the reminders read
+// each action once however many there are.
+func (s *Store) EachAction(ctx context.Context, scope access.Scope, f ActionFilter, fn func(Action) error) error {
+	filter, ok := f.filter(scope)
+	if !ok {
+		return nil
+	}
+	cur, err := s.actions().Find(ctx, filter, options.Find().SetSort(actionOrder).SetProjection(actionListFields))
+	if err != nil {
+		return fmt.Errorf("read actions: %w", err)
+	}
+	defer func() { _ = cur.Close(ctx) }()
+	for cur.Next(ctx) {
+		var a Action
+		if err := cur.Decode(&a); err != nil {
+			return fmt.Errorf("read actions: %w", err)
+		}
+		if err := fn(a); err != nil {
+			return err
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return fmt.Errorf("read actions: %w", err)
+	}
+	return nil
 }
 
 // ActionCount is how many of a contract's actions are not closed, and how

@@ -508,3 +508,86 @@ func TestConcurrentChangesToOneActionHaveOneWinner(t *testing.T) {
 	}
 	f.verify(t)
 }
+
+// EachAction reads what ListActions lists, every page at once, and the
+// filters the reminders use: waiting for the partner, due by a day, and
+// both with overdue.
+func TestEachActionAndTheReminderFilters(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	soon := f.raise(t, "NG-1", date(2026, 6, 5))
+	returned := f.respond(t, f.raise(t, "NG-1", date(2026, 6, 8)))
+	returned, err := f.s.Return(ctx, everyone, returned.ID.Hex(), returned.Version, "Send the certificates", manager, event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	responded := f.respond(t, f.raise(t, "NG-2", date(2026, 6, 6)))
+	later := f.raise(t, "NG-2", date(2026, 9, 1))
+	closed := f.respond(t, f.raise(t, "NG-1", date(2026, 6, 3)))
+	if _, err := f.s.Accept(ctx, everyone, closed.ID.Hex(), closed.Version, "", manager, event); err != nil {
+		t.Fatal(err)
+	}
+	other := f.raise(t, "BW-1", date(2026, 6, 4))
+
+	each := func(scope access.Scope, filter oversight.ActionFilter) string {
+		t.Helper()
+		var ids []string
+		if err := f.s.EachAction(ctx, scope, filter, func(a oversight.Action) error {
+			if a.Detail != "" || a.Entries != nil || a.Title == "" {
+				t.Errorf("read %+v, want the title without the detail or chronology", a)
+			}
+			ids = append(ids, a.ID.Hex())
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		listed, total, err := f.s.ListActions(ctx, scope, filter, 1, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var listedIDs []string
+		for _, a := range listed {
+			listedIDs = append(listedIDs, a.ID.Hex())
+		}
+		if strings.Join(listedIDs, " ") != strings.Join(ids, " ") || int(total) != len(ids) {
+			t.Errorf("%+v: EachAction read %v, ListActions %v of %d", filter, ids, listedIDs, total)
+		}
+		return strings.Join(ids, " ")
+	}
+	hex := func(as ...oversight.Action) string {
+		var out []string
+		for _, a := range as {
+			out = append(out, a.ID.Hex())
+		}
+		return strings.Join(out, " ")
+	}
+	within := date(2026, 6, 8) // a week ahead of 1 June
+	asOf := time.Date(2026, 6, 7, 12, 0, 0, 0, time.UTC)
+	for name, c := range map[string]struct {
+		scope  access.Scope
+		filter oversight.ActionFilter
+		want   string
+	}{
+		"everything within reach":       {everyone, oversight.ActionFilter{}, hex(closed, other, soon, responded, returned, later)},
+		"the partner's":                 {northOnly, oversight.ActionFilter{}, hex(closed, soon, responded, returned, later)},
+		"waiting for the partner":       {everyone, oversight.ActionFilter{AwaitingPartner: true}, hex(other, soon, returned, later)},
+		"waiting and due within a week": {everyone, oversight.ActionFilter{AwaitingPartner: true, DueBy: within}, hex(other, soon, returned)},
+		"due by, any status":            {northOnly, oversight.ActionFilter{DueBy: date(2026, 6, 6)}, hex(closed, soon, responded)},
+		"waiting and overdue":           {everyone, oversight.ActionFilter{AwaitingPartner: true, OverdueAsOf: asOf}, hex(other, soon)},
+		"overdue and due by":            {everyone, oversight.ActionFilter{OverdueAsOf: asOf, DueBy: date(2026, 6, 5)}, hex(other, soon)},
+		"waiting, but responded":        {everyone, oversight.ActionFilter{AwaitingPartner: true, Status: oversight.Responded}, ""},
+		"waiting and returned":          {everyone, oversight.ActionFilter{AwaitingPartner: true, Status: oversight.Returned}, hex(returned)},
+		"a manager's, waiting":          {ng1Manager, oversight.ActionFilter{AwaitingPartner: true}, hex(soon, returned)},
+		"another partner's, waiting":    {brightOnly, oversight.ActionFilter{AwaitingPartner: true, PartnerID: "northgate"}, ""},
+		"nobody's":                      {access.Scope{}, oversight.ActionFilter{}, ""},
+	} {
+		if got := each(c.scope, c.filter); got != c.want {
+			t.Errorf("%s: %s, want %s", name, got, c.want)
+		}
+	}
+	stop := errors.New("enough")
+	n := 0
+	if err := f.s.EachAction(ctx, everyone, oversight.ActionFilter{}, func(oversight.Action) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+		t.Errorf("EachAction went on after an error: %d read, %v", n, err)
+	}
+}

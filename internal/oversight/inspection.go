@@ -75,6 +75,12 @@ type Inspection struct {
 	UpdatedAt  time.Time `bson:"updated_at"`
 }
 
+// HiddenFromPartner reports whether the partner must not see the
+// inspection yet: an unannounced inspection still planned, whose point is
+// that the site does not know it is coming. Once recorded, the partner
+// sees it and what it found.
+func (in Inspection) HiddenFromPartner() bool { return in.Status == Planned && !in.Announced }
+
 // NewInspection is what planning an inspection takes.
 type NewInspection struct {
 	ContractID string
@@ -222,6 +228,9 @@ type InspectionFilter struct {
 	PartnerID  string
 	ContractID string
 	Status     string
+	// PartnerView leaves out what the partner must not see yet (see
+	// Inspection.HiddenFromPartner), for lists shown to a partner's people.
+	PartnerView bool
 }
 
 // inspectionListFields leave out what only an inspection's own page shows.
@@ -237,6 +246,12 @@ func (s *Store) ListInspections(ctx context.Context, scope access.Scope, f Inspe
 	}
 	if f.Status != "" {
 		conds = append(conds, bson.E{Key: "status", Value: f.Status})
+	}
+	if f.PartnerView {
+		conds = append(conds, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: "status", Value: bson.D{{Key: "$ne", Value: Planned}}}},
+			bson.D{{Key: "announced", Value: true}},
+		}})
 	}
 	out, total, err := paged.Find[Inspection](ctx, s.inspections(), scoped(narrowed(scope, f.PartnerID), conds...),
 		bson.D{{Key: "planned_for", Value: -1}, {Key: "_id", Value: -1}}, inspectionListFields, page, perPage)

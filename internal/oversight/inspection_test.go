@@ -301,3 +301,52 @@ func TestConcurrentCompletionsHaveOneWinner(t *testing.T) {
 		t.Errorf("after the race: v%d %q", got.Version, got.Findings)
 	}
 }
+
+// The partner's list leaves out unannounced inspections still planned, and
+// shows them once they are recorded; announced ones it sees all along.
+func TestPartnerViewHidesUnannouncedInspectionsComing(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	announced := f.plan(t, "NG-1", date(2026, 6, 20))
+	surprise, err := f.s.Plan(ctx, everyone, oversight.NewInspection{ContractID: "NG-1", Site: "Hull Family Unit",
+		PlannedFor: date(2026, 6, 10), Announced: false}, manager, event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, err := f.s.Plan(ctx, everyone, oversight.NewInspection{ContractID: "NG-1", Site: "Wakefield Dispersal",
+		PlannedFor: date(2026, 5, 10), Announced: false}, manager, event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done = f.complete(t, done, date(2026, 5, 10), oversight.Good)
+	if announced.HiddenFromPartner() || !surprise.HiddenFromPartner() || done.HiddenFromPartner() {
+		t.Errorf("hidden from the partner: announced %v, unannounced planned %v, unannounced recorded %v",
+			announced.HiddenFromPartner(), surprise.HiddenFromPartner(), done.HiddenFromPartner())
+	}
+	for name, c := range map[string]struct {
+		filter oversight.InspectionFilter
+		want   []oversight.Inspection
+	}{
+		"the department's view":         {oversight.InspectionFilter{}, []oversight.Inspection{announced, surprise, done}},
+		"the partner's view":            {oversight.InspectionFilter{PartnerView: true}, []oversight.Inspection{announced, done}},
+		"the partner's planned":         {oversight.InspectionFilter{PartnerView: true, Status: oversight.Planned}, []oversight.Inspection{announced}},
+		"the partner's completed":       {oversight.InspectionFilter{PartnerView: true, Status: oversight.Completed}, []oversight.Inspection{done}},
+		"the partner's, by contract":    {oversight.InspectionFilter{PartnerView: true, ContractID: "NG-1"}, []oversight.Inspection{announced, done}},
+		"the partner's, other contract": {oversight.InspectionFilter{PartnerView: true, ContractID: "NG-2"}, nil},
+	} {
+		got, total, err := f.s.ListInspections(ctx, northOnly, c.filter, 1, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gotIDs, wantIDs []string
+		for _, in := range got {
+			gotIDs = append(gotIDs, in.ID.Hex())
+		}
+		for _, in := range c.want {
+			wantIDs = append(wantIDs, in.ID.Hex())
+		}
+		if strings.Join(gotIDs, " ") != strings.Join(wantIDs, " ") || int(total) != len(c.want) {
+			t.Errorf("%s: %v (%d), want %v", name, gotIDs, total, wantIDs)
+		}
+	}
+}

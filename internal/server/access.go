@@ -26,6 +26,8 @@ func (s *Server) capBody(c *gin.Context) {
 			limit = maxImportBytes + 64<<10 // the file and the multipart framing around it
 		case trainingUploadRoute, vettingUploadRoute, ownTrainingUploadRoute:
 			limit = s.evidenceMaxBytes() + 64<<10
+		case inspectionCompleteRoute, actionRespondRoute:
+			limit = s.oversightUploadBytes()
 		}
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	}

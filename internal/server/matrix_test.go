@@ -161,6 +161,25 @@ var matrix = map[string]row{
 
 	"GET /audit":     {probe: "/audit", dflt: same(403), by: signedIn(map[string]outcome{"auditor@department.example": same(200)})},
 	"GET /audit.csv": {probe: "/audit.csv", dflt: same(403), by: signedIn(map[string]outcome{"auditor@department.example": same(200)})},
+
+	// Inspections and actions, each named by an ID that does not exist: a 404
+	// for everyone allowed (oversight_test.go tries real ones across partners).
+	"GET /inspections":                    {probe: "/inspections", dflt: same(403), by: signedIn(oversightReaders(200))},
+	"GET /inspections/new":                {probe: "/inspections/new", dflt: same(403), by: signedIn(manageAll(200))},
+	"POST /inspections/new":               {probe: "/inspections/new", dflt: same(403), by: manageAll(400)},
+	"GET /inspections/:id":                {probe: "/inspections/000000000000000000000000", dflt: same(403), by: signedIn(oversightReaders(404))},
+	"GET /inspections/:id/complete":       {probe: "/inspections/000000000000000000000000/complete", dflt: same(403), by: signedIn(manageAll(404))},
+	"POST /inspections/:id/complete":      {probe: "/inspections/000000000000000000000000/complete", dflt: same(403), by: manageAll(404)},
+	"GET /inspections/:id/evidence/:file": {probe: "/inspections/000000000000000000000000/evidence/000000000000000000000000", dflt: same(403), by: signedIn(oversightReaders(404))},
+	"GET /actions":                        {probe: "/actions", dflt: same(403), by: signedIn(oversightReaders(200))},
+	"GET /actions.csv":                    {probe: "/actions.csv", dflt: same(403), by: signedIn(oversightReaders(200))},
+	"GET /actions/new":                    {probe: "/actions/new", dflt: same(403), by: signedIn(manageAll(200))},
+	"POST /actions/new":                   {probe: "/actions/new", dflt: same(403), by: manageAll(400)},
+	"GET /actions/:id":                    {probe: "/actions/000000000000000000000000", dflt: same(403), by: signedIn(oversightReaders(404))},
+	"POST /actions/:id/respond":           {probe: "/actions/000000000000000000000000/respond", dflt: same(403), by: editReach(404)},
+	"POST /actions/:id/return":            {probe: "/actions/000000000000000000000000/return", dflt: same(403), by: manageAll(404)},
+	"POST /actions/:id/accept":            {probe: "/actions/000000000000000000000000/accept", dflt: same(403), by: manageAll(404)},
+	"GET /actions/:id/evidence/:file":     {probe: "/actions/000000000000000000000000/evidence/000000000000000000000000", dflt: same(403), by: signedIn(oversightReaders(404))},
 }
 
 // partnerReach is who reaches each partner's pages: a partner's own people

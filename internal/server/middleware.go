@@ -219,6 +219,9 @@ func (s *Server) renderTooLarge(c *gin.Context) {
 	case trainingUploadRoute, vettingUploadRoute, ownTrainingUploadRoute:
 		e.Body = fmt.Sprintf("The selected file must be smaller than %d MB. Go back and choose a smaller file: "+
 			"a scan at a lower resolution, or a PDF saved at a smaller size.", s.evidenceMaxBytes()>>20)
+	case inspectionCompleteRoute, actionRespondRoute:
+		e.Body = fmt.Sprintf("Each file must be smaller than %d MB, and you can send up to %d at once. Go back and choose smaller or fewer files.",
+			s.evidenceMaxBytes()>>20, maxUploadFiles)
 	}
 	e.Status = http.StatusRequestEntityTooLarge
 	e.RequestID = c.GetString(ctxRequestID)

@@ -183,6 +183,7 @@ type incidentViewPage struct {
 	Saved        string
 	// What the caller may do here and now.
 	CanReview, CanSignOff, CanUpdate, CanRespond bool
+	CanRaiseAction                               bool
 	OpenRegimes                                  []incident.Clock
 	RegimeItems                                  []any
 	NotifiedDate                                 dateField
@@ -227,10 +228,11 @@ func (s *Server) showIncident(c *gin.Context, in incident.Incident, status int, 
 	open := in.Status != incident.Closed
 	page := incidentViewPage{Incident: in, PartnerName: names[in.PartnerID], CategoryName: s.categoryName(in.Category),
 		FiveRs: in.FiveRs(), Errors: errs, Form: form, Saved: c.Query("saved"), Now: time.Now(), MaxMB: s.evidenceMaxBytes() >> 20,
-		CanReview:  open && p.May(access.ReviewIncidents),
-		CanSignOff: open && in.Critical && p.May(access.SignOffIncidents) && in.SignedOffBy == "",
-		CanUpdate:  open && (p.May(access.ReviewIncidents) || p.MayOn(access.CreateIncident, in.PartnerID)),
-		CanRespond: in.Status == incident.InformationRequested && p.MayOn(access.CreateIncident, in.PartnerID),
+		CanReview:      open && p.May(access.ReviewIncidents),
+		CanSignOff:     open && in.Critical && p.May(access.SignOffIncidents) && in.SignedOffBy == "",
+		CanUpdate:      open && (p.May(access.ReviewIncidents) || p.MayOn(access.CreateIncident, in.PartnerID)),
+		CanRespond:     in.Status == incident.InformationRequested && p.MayOn(access.CreateIncident, in.PartnerID),
+		CanRaiseAction: p.Org == auth.DepartmentOrg && p.MayOn(access.ManageOversight, in.PartnerID),
 	}
 	if p.MayOn(access.CreateIncident, in.PartnerID) {
 		for _, k := range in.Clocks {

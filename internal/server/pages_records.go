@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"regexp"
 	"strings"
@@ -169,6 +170,19 @@ func (s *Server) readEvidence(c *gin.Context, field string, othersWrong bool) (*
 		}
 		return nil, nil // no file chosen: evidence is optional
 	}
+	checked, ferr := s.acceptUpload(field, fh)
+	if ferr != nil {
+		return nil, ferr
+	}
+	if othersWrong {
+		return nil, &fieldError{field, "Select the file again: files are not kept while other answers need correcting"}
+	}
+	return checked, nil
+}
+
+// acceptUpload checks one uploaded file by the evidence rules, or says
+// what is wrong with it as an error on field.
+func (s *Server) acceptUpload(field string, fh *multipart.FileHeader) (*evidence.Checked, *fieldError) {
 	if fh.Size > s.evidenceMaxBytes() {
 		return nil, &fieldError{field, fmt.Sprintf("The selected file must be smaller than %d MB", s.evidenceMaxBytes()>>20)}
 	}
@@ -188,9 +202,6 @@ func (s *Server) readEvidence(c *gin.Context, field string, othersWrong bool) (*
 			return nil, &fieldError{field, refusal.Message}
 		}
 		return nil, &fieldError{field, "The selected file could not be checked. Try again"}
-	}
-	if othersWrong {
-		return nil, &fieldError{field, "Select the file again: files are not kept while other answers need correcting"}
 	}
 	return &checked, nil
 }

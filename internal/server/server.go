@@ -18,6 +18,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/people"
 	"github.com/department/safeguarding-portal/internal/portfolio"
 	"github.com/department/safeguarding-portal/internal/records"
+	"github.com/department/safeguarding-portal/internal/reminders"
 	"github.com/department/safeguarding-portal/internal/requirements"
 	"log/slog"
 	"maps"
@@ -71,6 +72,8 @@ type Server struct {
 	outbox        *escalation.Outbox
 	// concerns holds escalations to the safeguarding leads and their decisions.
 	concerns *concern.Store
+	// reminders e-mail partners about the actions waiting for them.
+	reminders *reminders.Reminders
 	// escalationWorker sends this replica's share of escalations.
 	escalationWorker *escalation.Worker
 	idempotency      *idempotency.Keys
@@ -173,6 +176,7 @@ func New(d Deps) (*Server, error) {
 	s.people = people.New(d.Store.DB)
 	s.outbox = escalation.NewOutbox(d.Store.DB)
 	s.escalationWorker = s.newEscalationWorker()
+	s.reminders = s.newActionReminders()
 	s.idempotency = idempotency.New(d.Store.DB)
 	s.incidentRules = cmp.Or(d.IncidentRules, incident.DefaultRules())
 	s.bankHolidays = cmp.Or(d.BankHolidays, deadline.Default())
@@ -184,10 +188,11 @@ func New(d Deps) (*Server, error) {
 	if err := s.routes(); err != nil {
 		return nil, err
 	}
-	s.background.Add(3)
+	s.background.Add(4)
 	go s.upkeepLoop()
 	go s.escalationLoop()
 	go s.countLoop()
+	go s.actionRemindersLoop()
 	return s, nil
 }
 
