@@ -288,8 +288,10 @@ func (c *Counter) Count(ctx context.Context, partnerID string) error {
 	for contractID, sc := range counters {
 		id := monthID(contractID, thisMonth)
 		t := get(id)
+		figures := sc.Figures()
+		figures.Requirements = nil
 		doc := Month{ID: id, ContractID: contractID, PartnerID: partnerID, Month: thisMonth, Day: today,
-			CountedAt: now.UTC().Truncate(time.Millisecond), Staff: sc.Figures(), Notified: t.notified, Late: t.late}
+			CountedAt: now.UTC().Truncate(time.Millisecond), Staff: figures, Notified: t.notified, Late: t.late}
 		if _, err := c.coll().ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, doc, options.Replace().SetUpsert(true)); err != nil {
 			return fmt.Errorf("store %s figures: %w", contractID, err)
 		}
@@ -305,10 +307,14 @@ func (c *Counter) Count(ctx context.Context, partnerID string) error {
 	return nil
 }
 
-// Months reads the given month's documents for the contracts within reach,
-// by contract ID.
-func (c *Counter) Months(ctx context.Context, scope access.Scope, month string) (map[string]Month, error) {
-	cur, err := c.coll().Find(ctx, scope.ContractFieldFilter("contract_id", bson.E{Key: "month", Value: month}))
+// Months reads the documents of the given months for the contracts within
+// reach, by month and then contract ID, in one read.
+func (c *Counter) Months(ctx context.Context, scope access.Scope, months ...string) (map[string]map[string]Month, error) {
+	in := make(bson.A, len(months))
+	for i, m := range months {
+		in[i] = m
+	}
+	cur, err := c.coll().Find(ctx, scope.ContractFieldFilter("contract_id", bson.E{Key: "month", Value: bson.D{{Key: "$in", Value: in}}}))
 	if err != nil {
 		return nil, fmt.Errorf("read contract figures: %w", err)
 	}
@@ -316,9 +322,12 @@ func (c *Counter) Months(ctx context.Context, scope access.Scope, month string) 
 	if err := cur.All(ctx, &ms); err != nil {
 		return nil, fmt.Errorf("read contract figures: %w", err)
 	}
-	out := make(map[string]Month, len(ms))
+	out := make(map[string]map[string]Month, len(months))
+	for _, m := range months {
+		out[m] = map[string]Month{}
+	}
 	for _, m := range ms {
-		out[m.ContractID] = m
+		out[m.Month][m.ContractID] = m
 	}
 	return out, nil
 }

@@ -46,8 +46,11 @@ type StaffFigures struct {
 	VettingGaps int `bson:"vetting_gaps"`
 	// Unassessed counts active staff with no assessment under the contract
 	// yet; they are left out of Staff until assessed.
-	Unassessed   int                 `bson:"unassessed,omitempty"`
-	Requirements []RequirementFigure `bson:"requirements"`
+	Unassessed int `bson:"unassessed,omitempty"`
+	// Requirements are the figures per requirement. Counted figures are
+	// stored without them: the dashboard reads every contract's document on
+	// each view, and the embedded store decodes whole documents to read them.
+	Requirements []RequirementFigure `bson:"requirements,omitempty"`
 }
 
 // Percent is the share of staff meeting every requirement.

@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,9 +24,14 @@ import (
 // contracts, the month's counted figures, open actions and latest
 // inspections, and never a roster or a record book. Run with
 // go test -run '^$' -bench Dashboard -benchtime 50x -benchmem -timeout 60m ./internal/server/
+// (PORTAL_BENCH_STAFF=2000 for the same portfolio with fewer staff).
 func BenchmarkDashboard(b *testing.B) {
 	ctx := context.Background()
 	size := seed.Size{Partners: 20, Staff: 50_000}
+	// A smaller roster shows whether a view's cost grows with the staff.
+	if n, err := strconv.Atoi(os.Getenv("PORTAL_BENCH_STAFF")); err == nil {
+		size.Staff = n
+	}
 	start := time.Now()
 	p := portaltest.StartWith(b, portaltest.Options{Env: map[string]string{"PORTAL_SEED_DEMO_DATA": "false", "PORTAL_LOG_LEVEL": "warn"}})
 	if err := seed.Generate(ctx, p.App.Store.DB, p.App.Trail, slog.New(slog.NewTextHandler(io.Discard, nil)), size); err != nil {

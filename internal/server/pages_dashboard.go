@@ -181,7 +181,7 @@ type dashboardPage struct {
 	// OpenConcerns is how many escalations wait for the safeguarding leads.
 	OpenConcerns int
 	Month        string // "November 2026"
-	LastMonth string
+	LastMonth    string
 }
 
 type partnerOption struct{ ID, Name string }
@@ -228,14 +228,12 @@ func (s *Server) dashboardRowsAndConcerns(c *gin.Context) ([]dashboardRow, int, 
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("read partner names: %w", err)
 	}
-	this, err := s.counter.Months(ctx, scope, portfolio.MonthKey(now))
+	thisMonth, lastMonth := portfolio.MonthKey(now), portfolio.PreviousMonth(now)
+	months, err := s.counter.Months(ctx, scope, thisMonth, lastMonth)
 	if err != nil {
 		return nil, 0, false, err
 	}
-	last, err := s.counter.Months(ctx, scope, portfolio.PreviousMonth(now))
-	if err != nil {
-		return nil, 0, false, err
-	}
+	this, last := months[thisMonth], months[lastMonth]
 	counts, err := s.oversight.CountOpenAndOverdue(ctx, scope, now)
 	if err != nil {
 		return nil, 0, false, err
