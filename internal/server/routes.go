@@ -103,6 +103,7 @@ func (s *Server) routes() error {
 	private.POST("/verification/:record", s.allow(access.VerifyEvidence), s.decideRecord)
 	s.incidentJourneyRoutes(private)
 	s.incidentReviewRoutes(private)
+	s.performanceRoutes(private)
 	private.GET("/escalations", s.allow(access.SignOffIncidents), s.escalationsList)
 	private.POST("/escalations/:delivery/retry", s.allow(access.SignOffIncidents), s.escalationRetry)
 	private.GET("/sessions", s.allow(access.ManageSessions), s.sessionsPage)

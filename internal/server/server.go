@@ -15,6 +15,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/incident"
 	"github.com/department/safeguarding-portal/internal/oversight"
 	"github.com/department/safeguarding-portal/internal/people"
+	"github.com/department/safeguarding-portal/internal/performance"
 	"github.com/department/safeguarding-portal/internal/records"
 	"github.com/department/safeguarding-portal/internal/requirements"
 	"log/slog"
@@ -79,6 +80,9 @@ type Server struct {
 	background     sync.WaitGroup
 	backgroundCtx  context.Context
 	stopBackground context.CancelFunc
+
+	// performance holds the failures partners score against their contracts.
+	performance *performance.Store
 }
 
 // Close stops background work (an interrupted import is left stalled, to be
@@ -112,6 +116,9 @@ type Deps struct {
 	// nil means the built-in defaults.
 	IncidentRules *incident.Rules
 	BankHolidays  *deadline.Calendar
+	// PerformanceTerms score contracts without terms of their own; nil
+	// means the built-in defaults.
+	PerformanceTerms *performance.Terms
 }
 
 // New builds the server and its route table.
@@ -153,6 +160,7 @@ func New(d Deps) (*Server, error) {
 	s.incidents = incident.NewStore(d.Store.DB, d.Trail)
 	s.drafts = incident.NewDraftStore(d.Store.DB)
 	s.oversight = oversight.NewStore(d.Store.DB, d.Trail, s.partners)
+	s.performance = performance.NewStore(d.Store.DB, d.Trail, s.partners, d.PerformanceTerms)
 	s.people = people.New(d.Store.DB)
 	s.outbox = escalation.NewOutbox(d.Store.DB)
 	s.escalationWorker = s.newEscalationWorker()
@@ -170,6 +178,8 @@ func New(d Deps) (*Server, error) {
 	s.background.Add(2)
 	go s.upkeepLoop()
 	go s.escalationLoop()
+	s.background.Add(1)
+	go s.performanceLoop()
 	return s, nil
 }
 
