@@ -89,9 +89,18 @@ func (d *Detector) Detect(ctx context.Context, now time.Time) (int, error) {
 		if err := source(ctx); err != nil {
 			errs = append(errs, err)
 			if ctx.Err() != nil {
-				break
+				return r.added, errors.Join(errs...)
 			}
 		}
+	}
+	// Every month looked at is counted again, whether or not this run found
+	// anything: a run stopped between recording and counting is made good.
+	var months []time.Time
+	for m := r.from; !m.After(r.month); m = calendar.AddMonths(m, 1) {
+		months = append(months, m)
+	}
+	if err := d.Failures.tally(ctx, months); err != nil {
+		errs = append(errs, err)
 	}
 	return r.added, errors.Join(errs...)
 }
@@ -213,8 +222,15 @@ func (r *run) staffNotCompliant(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("detect staff without requirements: %w", err)
 	}
+	type found struct {
+		c partner.Contract
+		f Failure
+	}
 	var errs []error
 	for _, p := range ps {
+		// A roster is read whole before anything is recorded: the store
+		// drops a cursor left waiting while thousands of failures are written.
+		var all []found
 		err := r.d.Staff.Each(ctx, access.PartnerScope(p.ID), p.ID, func(m staff.Member) error {
 			if m.Assessment == nil || !m.Active || (m.LeavingDate != nil && !calendar.Day(*m.LeavingDate).After(r.today)) {
 				return nil
@@ -225,20 +241,26 @@ func (r *run) staffNotCompliant(ctx context.Context) error {
 					continue
 				}
 				since, missing := notMetSince(m, c, st)
-				if len(missing) == 0 || calendar.AddDays(since, r.d.Failures.TermsFor(c).GraceDays).Compare(r.today) >= 0 {
+				grace := r.d.Failures.TermsFor(c).GraceDays
+				if len(missing) == 0 || calendar.AddDays(since, grace).Compare(r.today) >= 0 {
+					continue
+				}
+				id := failureID(StaffNotCompliant, c.ID, p.ID, m.ID.Hex(), r.month.Format("2006-01"))
+				if r.known[id] {
 					continue
 				}
 				// The first day past the grace period, or this month's first.
-				pastGrace := calendar.AddDays(since, r.d.Failures.TermsFor(c).GraceDays+1)
-				f := Failure{ID: failureID(StaffNotCompliant, c.ID, p.ID, m.ID.Hex(), r.month.Format("2006-01")), Indicator: StaffNotCompliant,
-					Month: r.month, OccurredOn: latest(pastGrace, r.month),
-					Evidence: Evidence{StaffID: m.ID.Hex(), StaffNumber: m.StaffNumber, Since: &since, Missing: missing}}
-				if err := r.record(ctx, c, f); err != nil {
-					return err
-				}
+				pastGrace := calendar.AddDays(since, grace+1)
+				all = append(all, found{c, Failure{ID: id, Indicator: StaffNotCompliant, Month: r.month, OccurredOn: latest(pastGrace, r.month),
+					Evidence: Evidence{StaffID: m.ID.Hex(), StaffNumber: m.StaffNumber, Since: &since, Missing: missing}}})
 			}
 			return nil
 		})
+		for _, x := range all {
+			if err == nil {
+				err = r.record(ctx, x.c, x.f)
+			}
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("detect staff without requirements at %s: %w", p.ID, err))
 			if ctx.Err() != nil {

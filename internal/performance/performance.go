@@ -22,7 +22,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -67,6 +66,9 @@ var (
 	// ErrConflict means the failure changed since the caller read it, or
 	// is already waived.
 	ErrConflict = errors.New("changed by someone else or already waived")
+	// ErrUncounted is wrapped when a waiver was stored but its contract's
+	// score could not be worked out again: the next detection run does it.
+	ErrUncounted = errors.New("waived; the score counts the waiver from the next detection run")
 )
 
 // ErrInvalid means the change itself is not acceptable; its message says
@@ -165,8 +167,10 @@ type Store struct {
 	defaults  Terms
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// locks serialise this process's changes to one failure.
-	locks doclock.Striped
+	// locks serialise this process's changes to one failure, scoreLocks
+	// to one stored score.
+	locks      doclock.Striped
+	scoreLocks doclock.Striped
 }
 
 // NewStore keeps failures in db, records their changes in trail, finds
@@ -200,24 +204,26 @@ func (s *Store) TermsFor(c partner.Contract) Terms {
 	return s.defaults
 }
 
-// EnsureIndexes creates what real MongoDB needs: the scores of a month
-// (answered from month_contract alone, without reading a failure), a
-// contract's failures a month at a time in the order pages list them, and
-// the months a detection run compares against.
+// EnsureIndexes creates what real MongoDB needs: the counts behind the
+// scores of some months (answered from month_contract alone, without
+// reading a failure), a contract's failures a month at a time in the order
+// pages list them, and the stored scores of a month.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
 	for _, ix := range []struct {
+		coll *mongo.Collection
 		name string
 		keys bson.D
 	}{
-		{"month_contract", bson.D{{Key: "month", Value: 1}, {Key: "contract_id", Value: 1}, {Key: "partner_id", Value: 1},
+		{s.failures(), "month_contract", bson.D{{Key: "month", Value: 1}, {Key: "contract_id", Value: 1}, {Key: "partner_id", Value: 1},
 			{Key: "waived", Value: 1}, {Key: "points", Value: 1}}},
-		{"contract_month", bson.D{{Key: "contract_id", Value: 1}, {Key: "month", Value: 1}, {Key: "occurred_on", Value: -1}, {Key: "_id", Value: -1}}},
+		{s.failures(), "contract_month", bson.D{{Key: "contract_id", Value: 1}, {Key: "month", Value: 1}, {Key: "occurred_on", Value: -1}, {Key: "_id", Value: -1}}},
+		{s.scoreDocs(), "month_contract", bson.D{{Key: "month", Value: 1}, {Key: "partner_id", Value: 1}, {Key: "contract_id", Value: 1}}},
 	} {
 		// One at a time: the embedded store fails a batch naming indexes
 		// that already exist, as they do at every start but the first.
 		m := mongo.IndexModel{Keys: ix.keys, Options: options.Index().SetName(ix.name)}
-		if _, err := s.failures().Indexes().CreateOne(ctx, m); err != nil {
-			return fmt.Errorf("create performance failures index %s: %w", ix.name, err)
+		if _, err := ix.coll.Indexes().CreateOne(ctx, m); err != nil {
+			return fmt.Errorf("create %s index %s: %w", ix.coll.Name(), ix.name, err)
 		}
 	}
 	return nil
@@ -313,7 +319,8 @@ func (s *Store) List(ctx context.Context, scope access.Scope, f Filter, page, pe
 // with the reason, and its audit event (which keeps the decision, never
 // the reason). version is the version the manager saw. Errors:
 // ErrNotFound, ErrConflict (changed meanwhile or already waived),
-// *ErrInvalid; one wrapping audit.ErrPending means it was stored.
+// *ErrInvalid; one wrapping audit.ErrPending or ErrUncounted means it was
+// stored.
 func (s *Store) Waive(ctx context.Context, scope access.Scope, id string, version int, reason string, by Actor, e audit.Event) (Failure, error) {
 	if by.ID == "" || by.Name == "" {
 		return Failure{}, errors.New("performance: a waiver must name who made it")
@@ -327,6 +334,17 @@ func (s *Store) Waive(ctx context.Context, scope access.Scope, id string, versio
 	case invisible.Hides(reason):
 		return Failure{}, &ErrInvalid{"The reason must not contain hidden or control characters"}
 	}
+	f, err := s.waive(ctx, scope, id, version, reason, by, e)
+	if err != nil && !errors.Is(err, audit.ErrPending) {
+		return Failure{}, err
+	}
+	if terr := s.retally(ctx, f.ContractID, f.Month); terr != nil {
+		return f, fmt.Errorf("%w: %w", ErrUncounted, terr)
+	}
+	return f, err
+}
+
+func (s *Store) waive(ctx context.Context, scope access.Scope, id string, version int, reason string, by Actor, e audit.Event) (Failure, error) {
 	oid, err := bson.ObjectIDFromHex(id)
 	if err != nil {
 		return Failure{}, ErrNotFound
@@ -359,148 +377,4 @@ func (s *Store) Waive(ctx context.Context, scope access.Scope, id string, versio
 	}
 	f.Waived, f.Waiver, f.Version = true, &w, f.Version+1
 	return f, err
-}
-
-// Score is a contract's running score for a month.
-type Score struct {
-	ContractID string
-	PartnerID  string
-	Month      time.Time
-	// Points are those of the failures that count: every one not waived.
-	Points int
-	// Failures counts the failures that count; Waived those waived.
-	Failures int
-	Waived   int
-	// Threshold is the most points the month may score without service
-	// credits, under the contract's terms now.
-	Threshold int
-	// ServiceCredit is whether the points are above the threshold.
-	ServiceCredit bool
-}
-
-// QuarterScore is a contract's score for a calendar quarter, as a review
-// board reads it: the three months and their total.
-type QuarterScore struct {
-	ContractID string
-	PartnerID  string
-	// Months are the quarter's three months, in order.
-	Months   []Score
-	Points   int
-	Failures int
-	Waived   int
-	// OverThreshold counts the months that led to service credits.
-	OverThreshold int
-}
-
-// Scores returns, for every contract within reach, its score for the
-// month holding the day month (contracts without failures score nothing).
-func (s *Store) Scores(ctx context.Context, scope access.Scope, month time.Time) (map[string]Score, error) {
-	month = monthOfDay(month)
-	byMonth, err := s.scores(ctx, scope, []time.Time{month})
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]Score, len(byMonth))
-	for id, ms := range byMonth {
-		out[id] = ms[0]
-	}
-	return out, nil
-}
-
-// QuarterScores returns, for every contract within reach, its score for
-// the calendar quarter holding the day month.
-func (s *Store) QuarterScores(ctx context.Context, scope access.Scope, month time.Time) (map[string]QuarterScore, error) {
-	first := QuarterOf(monthOfDay(month))
-	months := []time.Time{first, calendar.AddMonths(first, 1), calendar.AddMonths(first, 2)}
-	byMonth, err := s.scores(ctx, scope, months)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]QuarterScore, len(byMonth))
-	for id, ms := range byMonth {
-		q := QuarterScore{ContractID: id, PartnerID: ms[0].PartnerID, Months: ms}
-		for _, m := range ms {
-			q.Points += m.Points
-			q.Failures += m.Failures
-			q.Waived += m.Waived
-			if m.ServiceCredit {
-				q.OverThreshold++
-			}
-		}
-		out[id] = q
-	}
-	return out, nil
-}
-
-// scores works out each contract's score for each of months (firsts of
-// months), in one aggregation over those months' failures only, which
-// real MongoDB answers from the month_contract index alone. The embedded
-// store's $group has $sum but no $cond, and computes only the first of
-// several accumulators (the others come back 0), so failures are counted
-// by contract, month, waived or not, and points, and added up here: a
-// contract's failures score a handful of distinct points.
-func (s *Store) scores(ctx context.Context, scope access.Scope, months []time.Time) (map[string][]Score, error) {
-	contracts, err := s.contracts.Contracts(ctx, scope)
-	if err != nil {
-		return nil, fmt.Errorf("performance scores: %w", err)
-	}
-	in := make(bson.A, len(months))
-	for i, m := range months {
-		in[i] = m
-	}
-	pipeline := bson.A{
-		bson.D{{Key: "$match", Value: scoped(scope, bson.E{Key: "month", Value: bson.D{{Key: "$in", Value: in}}})}},
-		bson.D{{Key: "$group", Value: bson.D{
-			{Key: "_id", Value: bson.D{{Key: "contract", Value: "$contract_id"}, {Key: "month", Value: "$month"},
-				{Key: "waived", Value: "$waived"}, {Key: "points", Value: "$points"}}},
-			{Key: "count", Value: bson.D{{Key: "$sum", Value: 1}}},
-		}}},
-	}
-	cur, err := s.failures().Aggregate(ctx, pipeline)
-	if err != nil {
-		return nil, fmt.Errorf("performance scores: %w", err)
-	}
-	var rows []struct {
-		Key struct {
-			Contract string    `bson:"contract"`
-			Month    time.Time `bson:"month"`
-			Waived   bool      `bson:"waived"`
-			Points   int       `bson:"points"`
-		} `bson:"_id"`
-		Count int `bson:"count"`
-	}
-	if err := cur.All(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("performance scores: %w", err)
-	}
-	out := make(map[string][]Score, len(contracts))
-	for _, c := range contracts {
-		if !scope.IncludesContract(c.ID, c.PartnerID) {
-			continue
-		}
-		threshold := s.TermsFor(c).Threshold
-		ms := make([]Score, len(months))
-		for i, m := range months {
-			ms[i] = Score{ContractID: c.ID, PartnerID: c.PartnerID, Month: m, Threshold: threshold}
-		}
-		out[c.ID] = ms
-	}
-	for _, r := range rows {
-		ms, ok := out[r.Key.Contract]
-		i := slices.IndexFunc(months, func(m time.Time) bool { return m.Equal(r.Key.Month) })
-		if !ok || i < 0 {
-			continue
-		}
-		if r.Key.Waived {
-			ms[i].Waived += r.Count
-		} else {
-			ms[i].Points += r.Key.Points * r.Count
-			ms[i].Failures += r.Count
-		}
-	}
-	for _, ms := range out {
-		for i := range ms {
-			ms[i].ServiceCredit = ms[i].Points > ms[i].Threshold
-		}
-	}
-	return out, nil
 }

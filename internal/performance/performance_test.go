@@ -813,3 +813,31 @@ func TestEnsureIndexesAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The stored scores are worked out again by every detection run: one left
+// wrong (a run stopped between recording failures and counting them) is
+// made good by the next.
+func TestScoresAreMadeGoodByTheNextRun(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for i := range 2 {
+		f.notify(t, "northgate", "NG-2", time.Date(2026, 6, 1, 8, i, 0, 0, time.UTC), time.Date(2026, 6, 2, 14, 0, 0, 0, time.UTC))
+	}
+	f.detect(t, midJune)
+	scores := f.db.Collection("performance_scores")
+	if _, err := scores.UpdateOne(ctx, bson.D{{Key: "_id", Value: "NG-2 2026-06"}}, bson.D{{Key: "$set", Value: bson.D{{Key: "points", Value: 1}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := scores.DeleteOne(ctx, bson.D{{Key: "_id", Value: "NG-2 2026-06"}}); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := f.failures.Scores(ctx, everyone, midJune); s["NG-2"].Points != 0 {
+		t.Fatalf("with the score gone: %+v", s["NG-2"])
+	}
+	if n := f.detect(t, midJune.Add(time.Hour)); n != 0 {
+		t.Errorf("recorded %d", n)
+	}
+	if s, _ := f.failures.Scores(ctx, everyone, midJune); s["NG-2"].Points != 6 || s["NG-2"].Failures != 2 {
+		t.Errorf("after the next run: %+v", s["NG-2"])
+	}
+}

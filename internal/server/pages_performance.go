@@ -85,7 +85,9 @@ type failureRow struct {
 	Href          string
 	LinkText      string
 	Facts         []string
-	WaiveHref     string
+	// Requirements are what a person does not meet, one line each.
+	Requirements []string
+	WaiveHref    string
 }
 
 // performanceMonth is the month the page shows: ?month=2026-03, or this
@@ -119,11 +121,6 @@ func (s *Server) performancePage(c *gin.Context) {
 	p := principal(c)
 	pageNo, _ := strconv.Atoi(c.Query("page"))
 	pageNo = max(pageNo, 1)
-	scores, err := s.performance.Scores(ctx, p.Scope, month)
-	if err != nil {
-		s.fail(c, "performance scores", err)
-		return
-	}
 	quarters, err := s.performance.QuarterScores(ctx, p.Scope, month)
 	if err != nil {
 		s.fail(c, "performance scores", err)
@@ -140,12 +137,14 @@ func (s *Server) performancePage(c *gin.Context) {
 		return
 	}
 	page := performancePage{Contract: ct, PartnerName: s.partnerName(c, p.Scope, ct.PartnerID), MonthName: month.Format("January 2006"),
-		Score: scores[ct.ID], Quarter: quarters[ct.ID], Terms: s.performance.TermsFor(ct), OwnTerms: ct.Performance != nil,
+		Quarter: quarters[ct.ID], Terms: s.performance.TermsFor(ct), OwnTerms: ct.Performance != nil,
 		Total: total, CanManage: canManage(p, ct), Saved: c.Query("saved")}
-	if page.Score.ContractID == "" {
-		// Out of the scores' reach although the contract is in reach: show
-		// nothing rather than another contract's figures.
-		page.Score = performance.Score{ContractID: ct.ID, Month: month, Threshold: page.Terms.Threshold}
+	// The month's score is one of its quarter's three.
+	page.Score = performance.Score{ContractID: ct.ID, Month: month, Threshold: page.Terms.Threshold}
+	for _, m := range page.Quarter.Months {
+		if m.Month.Equal(month) {
+			page.Score = m
+		}
 	}
 	first := performance.QuarterOf(month)
 	page.QuarterName = first.Format("January") + " to " + calendar.AddMonths(first, 2).Format("January 2006")
@@ -190,12 +189,15 @@ func (s *Server) failureRow(f performance.Failure) failureRow {
 		}
 	case performance.StaffNotCompliant:
 		row.Href, row.LinkText = "/partners/"+f.PartnerID+"/staff/"+ev.StaffID, "Staff number "+ev.StaffNumber
+		if ev.Since != nil {
+			row.Facts = append(row.Facts, fmt.Sprintf("%s not met, the first since %s", plural(len(ev.Missing), "requirement", "requirements"), calendar.Format(*ev.Since)))
+		}
 		for _, m := range ev.Missing {
 			state := "missing"
 			if m.State == "expired" {
 				state = "expired"
 			}
-			row.Facts = append(row.Facts, fmt.Sprintf("%s: %s since %s", s.requirementName(m.Key), state, calendar.Format(m.Since)))
+			row.Requirements = append(row.Requirements, fmt.Sprintf("%s: %s since %s", s.requirementName(m.Key), state, calendar.Format(m.Since)))
 		}
 	}
 	return row
@@ -427,6 +429,10 @@ func (s *Server) waiveFailure(c *gin.Context) {
 		page.Errors = []fieldError{{"reason", "Someone else changed this failure while you were looking at it. Check it again, then try again"}}
 	case errors.Is(err, performance.ErrNotFound):
 		s.renderError(c, http.StatusNotFound)
+		return
+	case errors.Is(err, performance.ErrUncounted):
+		s.log.Warn("failure waived; its score waits for the next detection run", "err", err, "request_id", c.GetString(ctxRequestID))
+		c.Redirect(http.StatusSeeOther, back+"&saved=waived")
 		return
 	case s.stored(c, err) != nil:
 		s.fail(c, "waive performance failure", err)
