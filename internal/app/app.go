@@ -18,6 +18,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/incident"
 	"github.com/department/safeguarding-portal/internal/oversight"
 	"github.com/department/safeguarding-portal/internal/portfolio"
+	"github.com/department/safeguarding-portal/internal/performance"
 	"github.com/department/safeguarding-portal/internal/records"
 	"github.com/department/safeguarding-portal/internal/reminders"
 	"io"
@@ -147,6 +148,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 		return nil, err
 	}
 	if deps.BankHolidays, err = cfg.BankHolidays(); err != nil {
+		return nil, err
+	}
+	if deps.PerformanceTerms, err = cfg.PerformanceTerms(); err != nil {
 		return nil, err
 	}
 	if err := auth.NewSessions(a.Store.DB, key, cfg.SessionIdleTimeout, cfg.SessionAbsoluteTimeout).EnsureIndexes(ctx); err != nil {
@@ -401,6 +405,9 @@ func ensureRosterIndexes(ctx context.Context, db *mongo.Database, trail *audit.T
 		return err
 	}
 	if err := reminders.EnsureIndexes(ctx, db); err != nil {
+		return err
+	}
+	if err := performance.NewStore(db, trail, partner.NewStore(db), nil).EnsureIndexes(ctx); err != nil {
 		return err
 	}
 	if err := books.EnsureImportIndexes(ctx); err != nil {

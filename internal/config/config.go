@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"github.com/department/safeguarding-portal/internal/deadline"
 	"github.com/department/safeguarding-portal/internal/incident"
+	"github.com/department/safeguarding-portal/internal/performance"
 	"github.com/department/safeguarding-portal/internal/requirements"
 	"io"
 	"net"
@@ -70,6 +71,12 @@ type Config struct {
 	// (see config/bank-holidays.yaml). Empty uses the built-in copies.
 	IncidentRulesFile string `yaml:"incident_rules_file"`
 	BankHolidaysFile  string `yaml:"bank_holidays_file"`
+
+	// PerformanceTermsFile is the points partners' failures score, the
+	// grace period for untrained or unvetted staff and the service-credit
+	// threshold, for contracts without terms of their own (see
+	// config/performance.yaml). Empty uses the built-in copy.
+	PerformanceTermsFile string `yaml:"performance_terms_file"`
 
 	// Evidence bounds uploaded evidence files and how long verified vetting
 	// evidence is kept.
@@ -235,6 +242,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	set("PORTAL_REQUIREMENTS_FILE", &c.RequirementsFile)
 	set("PORTAL_INCIDENT_RULES_FILE", &c.IncidentRulesFile)
 	set("PORTAL_BANK_HOLIDAYS_FILE", &c.BankHolidaysFile)
+	set("PORTAL_PERFORMANCE_TERMS_FILE", &c.PerformanceTermsFile)
 	set("PORTAL_SMTP_ADDR", &c.Escalation.SMTP.Addr)
 	set("PORTAL_SMTP_FROM", &c.Escalation.SMTP.From)
 	set("PORTAL_SMTP_USERNAME", &c.Escalation.SMTP.Username)
@@ -412,6 +420,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if _, err := c.BankHolidays(); err != nil {
+		return err
+	}
+	if _, err := c.PerformanceTerms(); err != nil {
 		return err
 	}
 	switch c.Escalation.SMTP.StartTLS {
@@ -629,4 +640,17 @@ func (c *Config) BankHolidays() (*deadline.Calendar, error) {
 		return nil, &Error{"PORTAL_BANK_HOLIDAYS_FILE", err.Error()}
 	}
 	return cal, nil
+}
+
+// PerformanceTerms are the department's default performance terms:
+// PerformanceTermsFile if set, or the built-in copy.
+func (c *Config) PerformanceTerms() (*performance.Terms, error) {
+	if c.PerformanceTermsFile == "" {
+		return performance.DefaultTerms(), nil
+	}
+	t, err := performance.LoadTerms(c.PerformanceTermsFile)
+	if err != nil {
+		return nil, &Error{"PORTAL_PERFORMANCE_TERMS_FILE", err.Error()}
+	}
+	return t, nil
 }

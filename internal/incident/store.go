@@ -59,8 +59,8 @@ func (s *Store) now() time.Time {
 }
 
 // EnsureIndexes creates what real MongoDB needs for incident reads: a
-// partner's list in update order (the API's cursor), references, and the
-// department's lists by status.
+// partner's list in update order (the API's cursor), references, the
+// department's lists by status, and the late ones performance points count.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
 	// One at a time: the embedded store fails a batch naming indexes that
 	// already exist.
@@ -69,6 +69,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		{Keys: bson.D{{Key: "reference", Value: 1}}, Options: options.Index().SetName("reference").SetUnique(true)},
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "notified_at", Value: 1}}, Options: options.Index().SetName("status_notified")},
 		{Keys: bson.D{{Key: "contract_id", Value: 1}, {Key: "notified_at", Value: 1}}, Options: options.Index().SetName("contract_notified")},
+		{Keys: bson.D{{Key: "late_by", Value: 1}, {Key: "notified_at", Value: 1}}, Options: options.Index().SetName("late_notified")},
 	} {
 		if _, err := s.incidents().Indexes().CreateOne(ctx, m); err != nil {
 			return fmt.Errorf("create incident index: %w", err)

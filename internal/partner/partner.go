@@ -98,6 +98,10 @@ type Contract struct {
 	// RequirementHistory is every tailoring of the set, oldest first.
 	RequirementHistory []RequirementChange `bson:"requirement_history,omitempty"`
 
+	// Performance is the contract's own performance terms; nil means the
+	// department's defaults apply, and follow them when they change.
+	Performance *PerformanceTerms `bson:"performance,omitempty"`
+
 	// Version counts changes made through the portal. Every change names the
 	// version it was based on and is refused if another landed first.
 	// Contracts stored before versioning read as 0.

@@ -155,6 +155,16 @@ var matrix = map[string]row{
 	"GET /contracts/:contract/requirements":  {probe: "/contracts/:contract/requirements", perTarget: true, dflt: same(403), by: signedIn(manageReach(200))},
 	"POST /contracts/:contract/requirements": {probe: "/contracts/:contract/requirements", perTarget: true, dflt: same(403), by: manageReach(400)},
 
+	"GET /contracts/:contract/performance":       {probe: "/contracts/:contract/performance", perTarget: true, dflt: same(403), by: signedIn(contractReach)},
+	"GET /contracts/:contract/performance/terms": {probe: "/contracts/:contract/performance/terms", perTarget: true, dflt: same(403), by: signedIn(manageReach(200))},
+	// An empty form: no version, so refused before anything is read.
+	"POST /contracts/:contract/performance/terms": {probe: "/contracts/:contract/performance/terms", perTarget: true, dflt: same(403), by: manageReach(400)},
+	// A failure that does not exist: a 404 for those allowed, never another contract's failure.
+	"GET /contracts/:contract/performance/failures/:failure/waive": {probe: "/contracts/:contract/performance/failures/000000000000000000000000/waive",
+		perTarget: true, dflt: same(403), by: signedIn(manageReach(404))},
+	"POST /contracts/:contract/performance/failures/:failure/waive": {probe: "/contracts/:contract/performance/failures/000000000000000000000000/waive",
+		perTarget: true, dflt: same(403), by: manageReach(404)},
+
 	"GET /sessions": {probe: "/sessions", dflt: same(403), by: signedIn(map[string]outcome{"lead@department.example": same(200)})},
 	"POST /sessions/:ref/end": {probe: "/sessions/:ref/end", perTarget: true, dflt: same(403), by: map[string]outcome{
 		"lead@department.example": same(303)}},

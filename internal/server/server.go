@@ -17,6 +17,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/oversight"
 	"github.com/department/safeguarding-portal/internal/people"
 	"github.com/department/safeguarding-portal/internal/portfolio"
+	"github.com/department/safeguarding-portal/internal/performance"
 	"github.com/department/safeguarding-portal/internal/records"
 	"github.com/department/safeguarding-portal/internal/reminders"
 	"github.com/department/safeguarding-portal/internal/requirements"
@@ -95,6 +96,9 @@ type Server struct {
 	background     sync.WaitGroup
 	backgroundCtx  context.Context
 	stopBackground context.CancelFunc
+
+	// performance holds the failures partners score against their contracts.
+	performance *performance.Store
 }
 
 // Close stops background work (an interrupted import is left stalled, to be
@@ -128,6 +132,9 @@ type Deps struct {
 	// nil means the built-in defaults.
 	IncidentRules *incident.Rules
 	BankHolidays  *deadline.Calendar
+	// PerformanceTerms score contracts without terms of their own; nil
+	// means the built-in defaults.
+	PerformanceTerms *performance.Terms
 }
 
 // New builds the server and its route table.
@@ -173,6 +180,7 @@ func New(d Deps) (*Server, error) {
 	s.upkeep.Changed = s.counter.Mark
 	s.refreshing = map[string]*bool{}
 	s.concerns = concern.NewStore(d.Store.DB, d.Trail, s.partners)
+	s.performance = performance.NewStore(d.Store.DB, d.Trail, s.partners, d.PerformanceTerms)
 	s.people = people.New(d.Store.DB)
 	s.outbox = escalation.NewOutbox(d.Store.DB)
 	s.escalationWorker = s.newEscalationWorker()
@@ -188,11 +196,12 @@ func New(d Deps) (*Server, error) {
 	if err := s.routes(); err != nil {
 		return nil, err
 	}
-	s.background.Add(4)
+	s.background.Add(5)
 	go s.upkeepLoop()
 	go s.escalationLoop()
 	go s.countLoop()
 	go s.actionRemindersLoop()
+	go s.performanceLoop()
 	return s, nil
 }
 
