@@ -65,6 +65,9 @@ type Facts struct {
 	// the department's ratings know them: partners do not see escalations.
 	Escalations           int
 	SuspensionRecommended bool
+	// Points are the performance points the contract scores this month,
+	// and Threshold the most it may score before service credits are due.
+	Points, Threshold int
 	// Today is the London day rated on.
 	Today time.Time
 }
@@ -116,6 +119,9 @@ func Rate(f Facts) Rating {
 		ms = append(ms, Measure{"Escalations", Amber, "An escalation to the safeguarding leads is open."})
 	case f.Escalations > 1:
 		ms = append(ms, Measure{"Escalations", Amber, fmt.Sprintf("%d escalations to the safeguarding leads are open.", f.Escalations)})
+	}
+	if f.Points > f.Threshold {
+		ms = append(ms, Measure{"Performance points", Amber, fmt.Sprintf("%d performance points this month, over the threshold of %d: service credits are due.", f.Points, f.Threshold)})
 	}
 	ms = append(ms, staffMeasure(f.This), vettingMeasure(f.This), timelinessMeasure(f.This),
 		actionsMeasure(f.Actions), inspectionMeasure(f.Inspection, f.Today))

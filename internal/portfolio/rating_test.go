@@ -47,6 +47,8 @@ func TestRateIsTheWorstMeasureWithItsReasons(t *testing.T) {
 		{"red reasons before amber ones", portfolio.Facts{Contract: active, This: month(100, 90, 0, 10, 5)}, portfolio.Red, []string{"5 of 10 serious", "90 of 100"}},
 		{"a pending recommendation to suspend is red", portfolio.Facts{Contract: active, This: month(10, 10, 0, 0, 0), SuspensionRecommended: true, Escalations: 1}, portfolio.Red, []string{"A recommendation to suspend the contract is with the safeguarding leads."}},
 		{"open escalations are amber", portfolio.Facts{Contract: active, This: month(10, 10, 0, 0, 0), Escalations: 2}, portfolio.Amber, []string{"2 escalations to the safeguarding leads are open."}},
+		{"points over the threshold are amber", portfolio.Facts{Contract: active, This: month(10, 10, 0, 0, 0), Points: 11, Threshold: 10}, portfolio.Amber, []string{"11 performance points this month, over the threshold of 10: service credits are due."}},
+		{"points at the threshold are not", portfolio.Facts{Contract: active, This: month(10, 10, 0, 0, 0), Points: 10, Threshold: 10}, portfolio.Green, []string{"10 of 10"}},
 		{"nothing counted yet", portfolio.Facts{Contract: active}, portfolio.Grey, []string{"Staff figures have not been counted yet."}},
 		{"no staff", portfolio.Facts{Contract: active, This: month(0, 0, 0, 0, 0)}, portfolio.Grey, []string{"No active staff"}},
 	}

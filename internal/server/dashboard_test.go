@@ -20,6 +20,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/concern"
 	"github.com/department/safeguarding-portal/internal/oversight"
 	"github.com/department/safeguarding-portal/internal/partner"
+	"github.com/department/safeguarding-portal/internal/performance"
 	"github.com/department/safeguarding-portal/internal/portaltest"
 	"github.com/department/safeguarding-portal/internal/portfolio"
 	"github.com/department/safeguarding-portal/internal/records"
@@ -110,6 +111,10 @@ func TestDashboardFiguresAgreeWithRawRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := settledDashboard(t, p.URL, "lead@department.example", "/portfolio")
+	// Record the performance failures the hourly detection would, now.
+	if n, err := p.App.Server.DetectPerformance(ctx, time.Now()); err != nil || n == 0 {
+		t.Fatalf("performance detection recorded %d failures: %v", n, err)
+	}
 	got := dashboardCSV(t, c, p.URL+"/dashboard.csv")
 
 	now := time.Now()
@@ -121,9 +126,9 @@ func TestDashboardFiguresAgreeWithRawRecords(t *testing.T) {
 	}
 	evaluate := &records.Upkeep{Catalogue: requirements.Default()}
 	type expected struct {
-		staff, compliant, gaps, notified, late, open, overdue, escalations int
-		suspensionRecommended                                              bool
-		inspection                                                         *oversight.Inspection
+		staff, compliant, gaps, notified, late, open, overdue, escalations, points int
+		suspensionRecommended                                                      bool
+		inspection                                                                 *oversight.Inspection
 	}
 	want := map[string]*expected{}
 	byPartner := map[string][]partner.Contract{}
@@ -182,6 +187,11 @@ func TestDashboardFiguresAgreeWithRawRecords(t *testing.T) {
 			}
 		}
 	}
+	for _, f := range decodeAll[performance.Failure](t, db.Collection("performance_failures"), bson.D{}) {
+		if w := want[f.ContractID]; w != nil && !f.Waived && portfolio.MonthKey(f.Month) == month {
+			w.points += f.Points
+		}
+	}
 	for _, cn := range decodeAll[concern.Concern](t, db.Collection("concerns"), bson.D{{Key: "status", Value: concern.Open}}) {
 		for id, w := range want {
 			ct := contracts[slices.IndexFunc(contracts, func(c partner.Contract) bool { return c.ID == id })]
@@ -214,7 +224,7 @@ func TestDashboardFiguresAgreeWithRawRecords(t *testing.T) {
 		}
 		return strconv.FormatFloat(100*float64(n)/float64(of), 'f', 1, 64)
 	}
-	someNotified, someOverdue, someGaps := false, false, false
+	someNotified, someOverdue, someGaps, somePoints := false, false, false, false
 	for _, row := range got {
 		id := row["contract_id"]
 		w := want[id]
@@ -236,12 +246,15 @@ func TestDashboardFiguresAgreeWithRawRecords(t *testing.T) {
 		facts := portfolio.Facts{Contract: ct, Today: today, Inspection: w.inspection,
 			This:    &portfolio.Month{Staff: portfolio.StaffFigures{Staff: w.staff, Compliant: w.compliant, VettingGaps: w.gaps}, Notified: w.notified, Late: w.late},
 			Actions: oversight.ActionCount{Open: w.open, Overdue: w.overdue}, Escalations: w.escalations, SuspensionRecommended: w.suspensionRecommended}
+		threshold, _ := strconv.Atoi(row["points_threshold"])
+		facts.Points, facts.Threshold = w.points, threshold
 		rated := portfolio.Rate(facts)
 		for col, v := range map[string]string{
 			"staff": strconv.Itoa(w.staff), "compliant": strconv.Itoa(w.compliant), "compliance_percent": pct(w.compliant, w.staff),
 			"vetting_gaps": strconv.Itoa(w.gaps), "unassessed": "0", "notified_this_month": strconv.Itoa(w.notified),
 			"late_this_month": strconv.Itoa(w.late), "on_time_percent": onTime, "open_actions": strconv.Itoa(w.open),
-			"overdue_actions": strconv.Itoa(w.overdue), "open_escalations": strconv.Itoa(w.escalations), "latest_inspection_rating": rating, "latest_inspection_on": ratedOn,
+			"overdue_actions": strconv.Itoa(w.overdue), "open_escalations": strconv.Itoa(w.escalations),
+			"points_this_month": strconv.Itoa(w.points), "service_credit": strconv.FormatBool(w.points > threshold), "latest_inspection_rating": rating, "latest_inspection_on": ratedOn,
 			"partner_id": ct.PartnerID, "status": ct.Status, "rag": rated.RAG, "reasons": strings.Join(rated.Reasons(), " "),
 		} {
 			if row[col] != v {
@@ -251,9 +264,10 @@ func TestDashboardFiguresAgreeWithRawRecords(t *testing.T) {
 		someNotified = someNotified || w.notified > 0
 		someOverdue = someOverdue || w.overdue > 0
 		someGaps = someGaps || w.gaps > 0
+		somePoints = somePoints || w.points > 0
 	}
-	if !someOverdue || !someGaps {
-		t.Errorf("the seeded dataset should exercise overdue actions (%v) and vetting gaps (%v)", someOverdue, someGaps)
+	if !someOverdue || !someGaps || !somePoints {
+		t.Errorf("the seeded dataset should exercise overdue actions (%v), vetting gaps (%v) and performance points (%v)", someOverdue, someGaps, somePoints)
 	}
 	t.Logf("%d contracts, %d people; notifications this month: %v", len(got), people, someNotified)
 

@@ -16,6 +16,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/concern"
 	"github.com/department/safeguarding-portal/internal/oversight"
 	"github.com/department/safeguarding-portal/internal/partner"
+	"github.com/department/safeguarding-portal/internal/performance"
 	"github.com/department/safeguarding-portal/internal/portfolio"
 	"github.com/department/safeguarding-portal/internal/spreadsheet"
 	"github.com/gin-gonic/gin"
@@ -96,6 +97,8 @@ type dashboardRow struct {
 	// Escalations counts those open to the safeguarding leads about the
 	// contract or its partner; zero on partners' pages.
 	Escalations int
+	// Score is the contract's performance points this month.
+	Score performance.Score
 }
 
 // StaffTrend is the change in staff compliance since last month, in
@@ -115,7 +118,7 @@ type dashboardFilter struct {
 	Descending                bool
 }
 
-var dashboardSorts = []string{"rating", "contract", "partner", "compliance", "vetting", "late", "overdue"}
+var dashboardSorts = []string{"rating", "contract", "partner", "compliance", "vetting", "late", "overdue", "points"}
 
 func readDashboardFilter(c *gin.Context) dashboardFilter {
 	f := dashboardFilter{RAG: c.Query("rag"), Partner: c.Query("partner"), ServiceLine: c.Query("service"), Sort: c.Query("sort")}
@@ -250,6 +253,10 @@ func (s *Server) dashboardRowsAndConcerns(c *gin.Context) ([]dashboardRow, int, 
 			return nil, 0, false, err
 		}
 	}
+	scores, err := s.performance.Scores(ctx, scope, now)
+	if err != nil {
+		return nil, 0, false, err
+	}
 	actions := map[string]oversight.ActionCount{}
 	for _, a := range counts {
 		actions[a.ContractID] = a
@@ -277,10 +284,11 @@ func (s *Server) dashboardRowsAndConcerns(c *gin.Context) ([]dashboardRow, int, 
 			s.counter.Mark(ct.PartnerID)
 			settling = true
 		}
+		r.Score = scores[ct.ID]
 		waiting := open.Contracts[ct.ID]
 		r.Escalations = waiting.Escalations + open.PartnerWide[ct.PartnerID]
 		r.Rating = portfolio.Rate(portfolio.Facts{Contract: ct, This: r.This, Last: r.Last, Actions: r.Actions, Inspection: r.Inspection, Today: today,
-			Escalations: r.Escalations, SuspensionRecommended: waiting.SuspensionRecommended})
+			Escalations: r.Escalations, SuspensionRecommended: waiting.SuspensionRecommended, Points: r.Score.Points, Threshold: r.Score.Threshold})
 		r.Reasons = r.Rating.Reasons()
 		rows = append(rows, r)
 	}
@@ -314,6 +322,8 @@ func filterDashboard(rows []dashboardRow, f dashboardFilter) []dashboardRow {
 			return float64(r.This.Late)
 		case "overdue":
 			return float64(r.Actions.Overdue)
+		case "points":
+			return float64(r.Score.Points)
 		}
 		// Worst first when ascending: the dashboard opens on what needs attention.
 		return -float64(portfolio.Severity(r.Rating.RAG))
@@ -368,7 +378,7 @@ func (s *Server) dashboard(name, title string) gin.HandlerFunc {
 
 var dashboardCSVHeader = []string{"contract_id", "partner_id", "partner", "service_line", "status", "rag", "reasons",
 	"staff", "compliant", "compliance_percent", "vetting_gaps", "unassessed", "notified_this_month", "late_this_month",
-	"on_time_percent", "open_actions", "overdue_actions", "open_escalations", "latest_inspection_rating", "latest_inspection_on",
+	"on_time_percent", "open_actions", "overdue_actions", "open_escalations", "points_this_month", "points_threshold", "service_credit", "latest_inspection_rating", "latest_inspection_on",
 	"last_month_compliance_percent", "last_month_notified", "last_month_late", "figures_counted_at"}
 
 // dashboardCSV exports the dashboard as shown (filtered and sorted), one
@@ -402,7 +412,8 @@ func (s *Server) dashboardCSV(c *gin.Context) {
 		} else {
 			cells = append(cells, "", "", "", "", "", "", "", "")
 		}
-		cells = append(cells, strconv.Itoa(r.Actions.Open), strconv.Itoa(r.Actions.Overdue), strconv.Itoa(r.Escalations))
+		cells = append(cells, strconv.Itoa(r.Actions.Open), strconv.Itoa(r.Actions.Overdue), strconv.Itoa(r.Escalations),
+			strconv.Itoa(r.Score.Points), strconv.Itoa(r.Score.Threshold), strconv.FormatBool(r.Score.ServiceCredit))
 		if in := r.Inspection; in != nil && in.CompletedOn != nil {
 			cells = append(cells, in.Rating, in.CompletedOn.Format(time.DateOnly))
 		} else {
