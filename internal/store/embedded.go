@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -19,6 +20,9 @@ type Embedded struct {
 	done   chan struct{}
 }
 
+// startingFerretDB serialises ferretdb.New.
+var startingFerretDB sync.Mutex
+
 // StartEmbedded starts FerretDB storing its files in dir.
 func StartEmbedded(dir string) (*Embedded, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -31,6 +35,10 @@ func StartEmbedded(dir string) (*Embedded, error) {
 	// FerretDB logs every error reply with a full dump (index checks, endSessions
 	// on disconnect); only real failures are worth an operator's attention.
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	// ferretdb.New writes package state (its version's package name), so
+	// stores started at once, as parallel tests do, must start in turn.
+	startingFerretDB.Lock()
+	defer startingFerretDB.Unlock()
 	db, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
 		Handler:   "sqlite",
