@@ -118,6 +118,11 @@ func formValues(page string) url.Values {
 // auditEvent finds the newest event with action on resource.
 func auditEvent(t *testing.T, p *portaltest.Portal, action, resource string) (audit.Event, bool) {
 	t.Helper()
+	// Some events are appended just after the change they record (an
+	// incident's, see audit.Trail.InsertSettlingLater): wait for those.
+	if err := p.App.Trail.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	cur, err := p.App.Store.DB.Collection("audit_events").Find(context.Background(),
 		bson.D{{Key: "action", Value: action}, {Key: "resource", Value: resource}})
 	if err != nil {
