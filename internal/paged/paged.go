@@ -14,6 +14,10 @@ import (
 // MaxPerPage bounds a page, whatever a caller asks for.
 const MaxPerPage = 100
 
+// MaxPage bounds the page number, whatever an address asks for, so that
+// working out how many to skip cannot overflow.
+const MaxPage = 1_000_000
+
 // Find returns page (from 1) of the documents in coll matching filter in
 // sort order, perPage at a time (1 to MaxPerPage), with only the fields in
 // projection, and how many match in all. The result is never nil, so a page
@@ -25,7 +29,8 @@ func Find[T any](ctx context.Context, coll *mongo.Collection, filter, sort, proj
 		return nil, 0, fmt.Errorf("count %s: %w", coll.Name(), err)
 	}
 	perPage = min(max(perPage, 1), MaxPerPage)
-	opts := options.Find().SetSort(sort).SetSkip(int64(max(page-1, 0) * perPage)).SetLimit(int64(perPage))
+	page = min(max(page, 1), MaxPage)
+	opts := options.Find().SetSort(sort).SetSkip(int64((page - 1) * perPage)).SetLimit(int64(perPage))
 	if projection != nil {
 		opts.SetProjection(projection)
 	}

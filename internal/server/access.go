@@ -24,7 +24,7 @@ func (s *Server) capBody(c *gin.Context) {
 		switch c.FullPath() {
 		case importUploadRoute, completionsUploadRoute:
 			limit = maxImportBytes + 64<<10 // the file and the multipart framing around it
-		case trainingUploadRoute, vettingUploadRoute, ownTrainingUploadRoute:
+		case trainingUploadRoute, vettingUploadRoute, ownTrainingUploadRoute, incidentUpdateRoute, incidentRespondRoute:
 			limit = s.evidenceMaxBytes() + 64<<10
 		case inspectionCompleteRoute, actionRespondRoute:
 			limit = s.oversightUploadBytes()

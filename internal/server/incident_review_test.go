@@ -48,6 +48,10 @@ func TestIncidentReviewOnTheWeb(t *testing.T) {
 	manager := signInAs(t, p, "manager@department.example")
 	officer := signInAs(t, p, "officer@northgate.example")
 
+	// A page number past any list answers as the last empty page, not a 500.
+	if status, _ := manager.get("/incidents?page=400000000000000000"); status != http.StatusOK {
+		t.Errorf("a huge page number: %d, want 200", status)
+	}
 	_, list := manager.get("/incidents?awaiting=yes")
 	if !strings.Contains(list, path) || !strings.Contains(list, "Awaiting acknowledgement") {
 		t.Fatalf("the manager's list of incidents awaiting acknowledgement lacks the incident")
@@ -173,6 +177,12 @@ func TestIncidentAttachments(t *testing.T) {
 	if status != http.StatusSeeOther || loc != path+"?saved=update" {
 		t.Fatalf("an update with a file: %d %q", status, loc)
 	}
+	// Files up to the evidence limit are taken, not only what fits the
+	// 1 MB every other form is held to.
+	status, body, loc = officer.upload(path+"/updates", map[string]string{"update": "Night check log attached."}, "attachment", "night-checks.pdf", largePDF(3<<20))
+	if status != http.StatusSeeOther || loc != path+"?saved=update" {
+		t.Fatalf("an update with a 3 MB file: %d %q\n%.500s", status, loc, body)
+	}
 	_, page := manager.get(path)
 	link := regexp.MustCompile(`href="(/incidents/` + id + `/attachments/[0-9a-f]{24})"[^>]*>body-map\.png</a> \(\d+ bytes\)`).FindStringSubmatch(page)
 	if link == nil {
@@ -218,8 +228,8 @@ func TestIncidentAttachments(t *testing.T) {
 	if !strings.Contains(page, ">referral.png</a>") {
 		t.Error("the answer's attachment is not in the chronology")
 	}
-	if n := files(); n != 2 {
-		t.Errorf("%d evidence files, want 2", n)
+	if n := files(); n != 3 {
+		t.Errorf("%d evidence files, want the 3 attached", n)
 	}
 }
 

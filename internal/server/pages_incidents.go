@@ -22,14 +22,21 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
+// The incident routes that take a file with the text, so their body limit
+// is the evidence limit.
+const (
+	incidentUpdateRoute  = "/incidents/:id/updates"
+	incidentRespondRoute = "/incidents/:id/respond"
+)
+
 // incidentReviewRoutes registers the incident lists, the incident page and
 // the changes both sides make from it.
 func (s *Server) incidentReviewRoutes(private *gin.RouterGroup) {
 	private.GET("/incidents", s.allow(access.ViewIncidents), s.incidentList)
 	private.GET("/incidents/:id", s.allow(access.ViewIncidents), s.incidentPage)
-	private.POST("/incidents/:id/updates", s.allow(access.ViewIncidents), s.incidentAddUpdate)
+	private.POST(incidentUpdateRoute, s.allow(access.ViewIncidents), s.incidentAddUpdate)
 	private.GET("/incidents/:id/attachments/:file", s.allow(access.ViewIncidents), s.incidentAttachment)
-	private.POST("/incidents/:id/respond", s.allow(access.CreateIncident), s.incidentRespond)
+	private.POST(incidentRespondRoute, s.allow(access.CreateIncident), s.incidentRespond)
 	private.POST("/incidents/:id/other-bodies", s.allow(access.CreateIncident), s.incidentRegimeNotified)
 	private.POST("/incidents/:id/acknowledge", s.allow(access.ReviewIncidents), s.incidentReview)
 	private.POST("/incidents/:id/request", s.allow(access.ReviewIncidents), s.incidentReview)
@@ -103,8 +110,7 @@ func (s *Server) incidentList(c *gin.Context) {
 	if incident.IndicatorName(f.Indicator) == "" {
 		f.Indicator = ""
 	}
-	page, _ := strconv.Atoi(c.Query("page"))
-	page = max(page, 1)
+	page := listPage(c)
 	list, total, err := s.incidents.Search(ctx, p.Scope, f, page, incidentsPerPage)
 	if err != nil {
 		s.fail(c, "list incidents", err)

@@ -13,6 +13,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/auth"
 	"github.com/department/safeguarding-portal/internal/evidence"
 	"github.com/department/safeguarding-portal/internal/oversight"
+	"github.com/department/safeguarding-portal/internal/paged"
 	"github.com/department/safeguarding-portal/internal/reminders"
 	"github.com/gin-gonic/gin"
 )
@@ -178,7 +179,7 @@ func (s *Server) actionRemindersLoop() {
 // so far that counting to it overflows.
 func listPage(c *gin.Context) int {
 	page, _ := strconv.Atoi(c.Query("page"))
-	return min(max(page, 1), 1_000_000)
+	return min(max(page, 1), paged.MaxPage)
 }
 
 // dayCount is a number of days as people read it.
