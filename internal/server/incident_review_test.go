@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/department/safeguarding-portal/internal/audit"
 	"github.com/department/safeguarding-portal/internal/portaltest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -262,6 +263,26 @@ func TestOverdueAcknowledgement(t *testing.T) {
 	if got := stored.AcknowledgeBy.Sub(stored.NotifiedAt); got != time.Hour {
 		t.Errorf("a critical incident is to be acknowledged %v after notification, want 1h", got)
 	}
+	// The audit trail clears the incident's pending marker in a write of its
+	// own, which on the embedded store rewrites the whole document: moving
+	// the deadline before that write could be lost to it.
+	waitFor(t, "the incident's audit marker cleared", func() bool {
+		var doc bson.M
+		if err := incidents.FindOne(context.Background(), bson.D{{Key: "_id", Value: oid}}).Decode(&doc); err != nil {
+			t.Fatal(err)
+		}
+		switch pending := doc[audit.PendingField].(type) {
+		case nil:
+			return true
+		case bson.D:
+			return len(pending) == 0
+		case bson.M:
+			return len(pending) == 0
+		default:
+			t.Fatalf("audit marker of type %T", pending)
+			return false
+		}
+	})
 	if _, err := incidents.UpdateOne(context.Background(), bson.D{{Key: "_id", Value: oid}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "acknowledge_by", Value: time.Now().Add(-time.Hour)}}}}); err != nil {
 		t.Fatal(err)
