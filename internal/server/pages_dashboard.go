@@ -209,16 +209,11 @@ func (p dashboardPage) PartnerOptions() []any {
 
 // dashboardRows rates every live contract within the caller's reach from
 // a handful of small reads: the contracts, this month's and last month's
-// counted figures, open actions and latest inspections. No roster or
-// record is read on the way.
-func (s *Server) dashboardRows(c *gin.Context) ([]dashboardRow, bool, error) {
-	rows, _, settling, err := s.dashboardRowsAndConcerns(c)
-	return rows, settling, err
-}
-
-// dashboardRowsAndConcerns is dashboardRows with how many escalations wait
-// for the leads within reach (none for partners).
-func (s *Server) dashboardRowsAndConcerns(c *gin.Context) ([]dashboardRow, int, bool, error) {
+// counted figures, open actions, latest inspections, open escalations and
+// performance scores. No roster or record is read on the way. It also says
+// how many escalations wait for the leads (none for partners), and whether
+// the figures are being brought up to date.
+func (s *Server) dashboardRows(c *gin.Context) (rows []dashboardRow, openConcerns int, settling bool, err error) {
 	ctx := c.Request.Context()
 	scope := principal(c).Scope
 	now := time.Now()
@@ -265,8 +260,8 @@ func (s *Server) dashboardRowsAndConcerns(c *gin.Context) ([]dashboardRow, int, 
 	for i := range latest {
 		inspections[latest[i].ContractID] = &latest[i]
 	}
-	settling := s.counter.Busy() || s.refreshingAny()
-	rows := make([]dashboardRow, 0, len(contracts))
+	settling = s.counter.Busy() || s.refreshingAny()
+	rows = make([]dashboardRow, 0, len(contracts))
 	for _, ct := range contracts {
 		if ct.Status == partner.Terminated {
 			continue
@@ -350,7 +345,7 @@ func filterDashboard(rows []dashboardRow, f dashboardFilter) []dashboardRow {
 // rated, with why, and the trend since last month.
 func (s *Server) dashboard(name, title string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		rows, openConcerns, settling, err := s.dashboardRowsAndConcerns(c)
+		rows, openConcerns, settling, err := s.dashboardRows(c)
 		if err != nil {
 			s.fail(c, "build dashboard", err)
 			return
@@ -384,7 +379,7 @@ var dashboardCSVHeader = []string{"contract_id", "partner_id", "partner", "servi
 // dashboardCSV exports the dashboard as shown (filtered and sorted), one
 // row per contract, for those who would rather work in a spreadsheet.
 func (s *Server) dashboardCSV(c *gin.Context) {
-	rows, _, err := s.dashboardRows(c)
+	rows, _, _, err := s.dashboardRows(c)
 	if err != nil {
 		s.fail(c, "build dashboard export", err)
 		return

@@ -61,7 +61,7 @@ func (s *Server) officerHome(c *gin.Context) {
 		s.fail(c, "count own staff", err)
 		return
 	}
-	rows, _, err := s.dashboardRows(c)
+	rows, _, _, err := s.dashboardRows(c)
 	if err != nil {
 		s.fail(c, "rate own contracts", err)
 		return
