@@ -223,17 +223,53 @@ func (c *Counter) CountAll(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Count recounts one partner's contracts for the current month: staff
-// figures from the stored assessments, read in one pass over the roster,
-// and notifications in this month and the last from one read of the
-// partner's incidents since the last month began. The last month's staff
-// figures are left as they stood.
+// Count recounts one partner's contracts for the current month and stores
+// the figures, without each requirement's. The last month's staff figures
+// are left as they stood; its notifications are corrected, since one made
+// late in the month, after its final count, still belongs to it.
 func (c *Counter) Count(ctx context.Context, partnerID string) error {
 	now := c.now()
+	months, last, err := c.count(ctx, partnerID, now, nil)
+	if err != nil {
+		return err
+	}
+	for contractID, m := range months {
+		m.Staff.Requirements = nil
+		if _, err := c.coll().ReplaceOne(ctx, bson.D{{Key: "_id", Value: m.ID}}, m, options.Replace().SetUpsert(true)); err != nil {
+			return fmt.Errorf("store %s figures: %w", contractID, err)
+		}
+		t := last[contractID]
+		if _, err := c.coll().UpdateOne(ctx, bson.D{{Key: "_id", Value: monthID(contractID, PreviousMonth(now))}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "notified", Value: t.Notified}, {Key: "late", Value: t.Late}}}}); err != nil {
+			return fmt.Errorf("store %s figures: %w", contractID, err)
+		}
+	}
+	return nil
+}
+
+// Figures counts a partner's live contracts as Count would at now, with
+// each requirement's figures, and stores nothing: reports count with it so
+// that their figures are the dashboard's. visit, if not nil, sees each
+// member of the roster on the way, so a caller can count more in the same
+// single pass over it.
+func (c *Counter) Figures(ctx context.Context, partnerID string, now time.Time, visit func(staff.Member)) (map[string]Month, error) {
+	months, _, err := c.count(ctx, partnerID, now, visit)
+	return months, err
+}
+
+// Notifications are the notifications made in a month and how many were late.
+type Notifications struct{ Notified, Late int }
+
+// count counts the partner's live contracts for the month containing now:
+// staff figures from the stored assessments, read in one pass over the
+// roster, and notifications from one read of the partner's incidents since
+// the last month began. It returns this month's figures and last month's
+// notifications, by contract.
+func (c *Counter) count(ctx context.Context, partnerID string, now time.Time, visit func(staff.Member)) (map[string]Month, map[string]Notifications, error) {
 	scope := access.PartnerScope(partnerID)
 	contracts, err := c.Partners.Contracts(ctx, scope)
 	if err != nil {
-		return fmt.Errorf("count %s: %w", partnerID, err)
+		return nil, nil, fmt.Errorf("count %s: %w", partnerID, err)
 	}
 	counters := map[string]*StaffCounter{}
 	for _, ct := range contracts {
@@ -247,64 +283,46 @@ func (c *Counter) Count(ctx context.Context, partnerID string) error {
 		counters[ct.ID] = NewStaffCounter(ct.ID, set)
 	}
 	if len(counters) == 0 {
-		return nil
+		return nil, nil, nil
 	}
 	if err := c.Staff.Each(ctx, scope, partnerID, func(m staff.Member) error {
 		for _, sc := range counters {
 			sc.Add(m)
 		}
+		if visit != nil {
+			visit(m)
+		}
 		return nil
 	}); err != nil {
-		return fmt.Errorf("count %s: %w", partnerID, err)
+		return nil, nil, fmt.Errorf("count %s: %w", partnerID, err)
 	}
 
 	thisMonth, lastMonth := MonthKey(now), PreviousMonth(now)
 	notices, err := c.Incidents.NotifiedSince(ctx, scope, monthStart(monthStart(now).Add(-time.Hour)))
 	if err != nil {
-		return fmt.Errorf("count %s: %w", partnerID, err)
+		return nil, nil, fmt.Errorf("count %s: %w", partnerID, err)
 	}
-	type tally struct{ notified, late int }
-	tallies := map[string]*tally{}
+	tallies := map[string]Notifications{}
 	for _, n := range notices {
 		key := monthID(n.ContractID, MonthKey(n.NotifiedAt))
 		t := tallies[key]
-		if t == nil {
-			t = &tally{}
-			tallies[key] = t
-		}
-		t.notified++
+		t.Notified++
 		if n.LateBy > 0 {
-			t.late++
+			t.Late++
 		}
+		tallies[key] = t
 	}
-	get := func(id string) tally {
-		if t := tallies[id]; t != nil {
-			return *t
-		}
-		return tally{}
-	}
-
 	today := calendar.Today(now)
+	months := make(map[string]Month, len(counters))
+	last := make(map[string]Notifications, len(counters))
 	for contractID, sc := range counters {
 		id := monthID(contractID, thisMonth)
-		t := get(id)
-		figures := sc.Figures()
-		figures.Requirements = nil
-		doc := Month{ID: id, ContractID: contractID, PartnerID: partnerID, Month: thisMonth, Day: today,
-			CountedAt: now.UTC().Truncate(time.Millisecond), Staff: figures, Notified: t.notified, Late: t.late}
-		if _, err := c.coll().ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, doc, options.Replace().SetUpsert(true)); err != nil {
-			return fmt.Errorf("store %s figures: %w", contractID, err)
-		}
-		// Notifications made late in the last month, after its final count,
-		// still belong to it; only documents already there are corrected.
-		last := monthID(contractID, lastMonth)
-		t = get(last)
-		if _, err := c.coll().UpdateOne(ctx, bson.D{{Key: "_id", Value: last}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "notified", Value: t.notified}, {Key: "late", Value: t.late}}}}); err != nil {
-			return fmt.Errorf("store %s figures: %w", contractID, err)
-		}
+		t := tallies[id]
+		months[contractID] = Month{ID: id, ContractID: contractID, PartnerID: partnerID, Month: thisMonth, Day: today,
+			CountedAt: now.UTC().Truncate(time.Millisecond), Staff: sc.Figures(), Notified: t.Notified, Late: t.Late}
+		last[contractID] = tallies[monthID(contractID, lastMonth)]
 	}
-	return nil
+	return months, last, nil
 }
 
 // Months reads the documents of the given months for the contracts within

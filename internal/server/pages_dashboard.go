@@ -13,7 +13,6 @@ import (
 	"github.com/department/safeguarding-portal/internal/access"
 	"github.com/department/safeguarding-portal/internal/audit"
 	"github.com/department/safeguarding-portal/internal/calendar"
-	"github.com/department/safeguarding-portal/internal/concern"
 	"github.com/department/safeguarding-portal/internal/oversight"
 	"github.com/department/safeguarding-portal/internal/partner"
 	"github.com/department/safeguarding-portal/internal/performance"
@@ -232,33 +231,11 @@ func (s *Server) dashboardRows(c *gin.Context) (rows []dashboardRow, openConcern
 		return nil, 0, false, err
 	}
 	this, last := months[thisMonth], months[lastMonth]
-	counts, err := s.oversight.CountOpenAndOverdue(ctx, scope, now)
-	if err != nil {
-		return nil, 0, false, err
-	}
-	latest, err := s.oversight.LatestCompleted(ctx, scope)
-	if err != nil {
-		return nil, 0, false, err
-	}
 	// Escalations are the department's own business: partners' ratings
 	// leave them out.
-	var open concern.OpenCounts
-	if principal(c).May(access.ViewPortfolio) {
-		if open, err = s.concerns.OpenByContract(ctx, scope); err != nil {
-			return nil, 0, false, err
-		}
-	}
-	scores, err := s.performance.Scores(ctx, scope, now)
+	cs, err := s.rating.Circumstances(ctx, scope, now, principal(c).May(access.ViewPortfolio))
 	if err != nil {
 		return nil, 0, false, err
-	}
-	actions := map[string]oversight.ActionCount{}
-	for _, a := range counts {
-		actions[a.ContractID] = a
-	}
-	inspections := map[string]*oversight.Inspection{}
-	for i := range latest {
-		inspections[latest[i].ContractID] = &latest[i]
 	}
 	settling = s.counter.Busy() || s.refreshingAny()
 	rows = make([]dashboardRow, 0, len(contracts))
@@ -266,7 +243,7 @@ func (s *Server) dashboardRows(c *gin.Context) (rows []dashboardRow, openConcern
 		if ct.Status == partner.Terminated {
 			continue
 		}
-		r := dashboardRow{Contract: ct, PartnerName: names[ct.PartnerID], Actions: actions[ct.ID], Inspection: inspections[ct.ID]}
+		r := dashboardRow{Contract: ct, PartnerName: names[ct.PartnerID], Actions: cs.Actions[ct.ID], Inspection: cs.Inspections[ct.ID]}
 		if m, ok := this[ct.ID]; ok {
 			r.This = &m
 		}
@@ -279,15 +256,13 @@ func (s *Server) dashboardRows(c *gin.Context) (rows []dashboardRow, openConcern
 			s.counter.Mark(ct.PartnerID)
 			settling = true
 		}
-		r.Score = scores[ct.ID]
-		waiting := open.Contracts[ct.ID]
-		r.Escalations = waiting.Escalations + open.PartnerWide[ct.PartnerID]
-		r.Rating = portfolio.Rate(portfolio.Facts{Contract: ct, This: r.This, Last: r.Last, Actions: r.Actions, Inspection: r.Inspection, Today: today,
-			Escalations: r.Escalations, SuspensionRecommended: waiting.SuspensionRecommended, Points: r.Score.Points, Threshold: r.Score.Threshold})
+		r.Score = cs.Scores[ct.ID]
+		r.Escalations = cs.Escalations(ct)
+		r.Rating = portfolio.Rate(cs.Facts(ct, r.This, r.Last))
 		r.Reasons = r.Rating.Reasons()
 		rows = append(rows, r)
 	}
-	return rows, open.Total, settling, nil
+	return rows, cs.Open.Total, settling, nil
 }
 
 func filterDashboard(rows []dashboardRow, f dashboardFilter) []dashboardRow {

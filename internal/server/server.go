@@ -63,6 +63,8 @@ type Server struct {
 	oversight *oversight.Store
 	// counter keeps each contract's dashboard figures counted.
 	counter *portfolio.Counter
+	// rating reads what contracts are rated on besides their figures.
+	rating portfolio.Sources
 	// refreshing holds the partners whose assessments are being brought up
 	// to date in the background, each with whether to go again when done;
 	// upkeepRunning is set while every partner's are.
@@ -181,6 +183,7 @@ func New(d Deps) (*Server, error) {
 	s.refreshing = map[string]*bool{}
 	s.concerns = concern.NewStore(d.Store.DB, d.Trail, s.partners)
 	s.performance = performance.NewStore(d.Store.DB, d.Trail, s.partners, d.PerformanceTerms)
+	s.rating = portfolio.Sources{Oversight: s.oversight, Concerns: s.concerns, Performance: s.performance}
 	s.people = people.New(d.Store.DB)
 	s.outbox = escalation.NewOutbox(d.Store.DB)
 	s.escalationWorker = s.newEscalationWorker()
