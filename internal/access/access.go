@@ -49,15 +49,21 @@ const (
 	DecideConcerns Action = "concerns.decide"
 	// ViewPortfolio is the department's dashboard of contracts rated side by side.
 	ViewPortfolio Action = "portfolio.view"
+	// ViewReports is reading the archived governance reports within reach:
+	// partners only their own organisation's partner editions.
+	ViewReports Action = "reports.view"
+	// GenerateReports is asking for a governance report; partners only for
+	// their own organisation, and only the partner edition.
+	GenerateReports Action = "reports.generate"
 )
 
 // grants is the policy: which role may take which action, within its scope.
 var grants = map[auth.Role][]Action{
 	auth.PartnerStaff:             {ViewOwnRecord, RecordOwnTraining},
-	auth.PartnerComplianceOfficer: {ViewPartner, ViewContracts, ViewStaff, EditStaff, ViewIncidents, CreateIncident, ViewEvidence, RespondToActions},
-	auth.ContractManager:          {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageContracts, ViewEvidence, VerifyEvidence, ReviewIncidents, ManageOversight, EscalateConcerns, ViewPortfolio},
-	auth.SafeguardingLead:         {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageSessions, ManageContracts, ViewEvidence, VerifyEvidence, ReviewIncidents, SignOffIncidents, ManageOversight, EscalateConcerns, DecideConcerns, ViewPortfolio},
-	auth.Auditor:                  {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ViewAudit, ViewPortfolio},
+	auth.PartnerComplianceOfficer: {ViewPartner, ViewContracts, ViewStaff, EditStaff, ViewIncidents, CreateIncident, ViewEvidence, RespondToActions, ViewReports, GenerateReports},
+	auth.ContractManager:          {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageContracts, ViewEvidence, VerifyEvidence, ReviewIncidents, ManageOversight, EscalateConcerns, ViewPortfolio, ViewReports, GenerateReports},
+	auth.SafeguardingLead:         {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageSessions, ManageContracts, ViewEvidence, VerifyEvidence, ReviewIncidents, SignOffIncidents, ManageOversight, EscalateConcerns, DecideConcerns, ViewPortfolio, ViewReports, GenerateReports},
+	auth.Auditor:                  {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ViewAudit, ViewPortfolio, ViewReports},
 }
 
 // scopeGrants is the policy for partner systems: OAuth scopes, not roles.

@@ -441,3 +441,33 @@ func (s *Store) Seed(ctx context.Context, ins []Incident) error {
 	}
 	return nil
 }
+
+// Tally is what a report counts of an incident: under which contract it was
+// notified, when, how late, and what kind of harm to the customer it was.
+type Tally struct {
+	ContractID string        `bson:"contract_id"`
+	Category   string        `bson:"category"`
+	Indicators []string      `bson:"indicators"`
+	Critical   bool          `bson:"critical"`
+	NotifiedAt time.Time     `bson:"notified_at"`
+	LateBy     time.Duration `bson:"late_by"`
+}
+
+// NotifiedBetween reads the tallies of the incidents within reach notified
+// from one instant up to, not including, another: only the fields counted,
+// so no customer's details leave the store for a report.
+func (s *Store) NotifiedBetween(ctx context.Context, scope access.Scope, from, to time.Time) ([]Tally, error) {
+	filter := scope.ContractFieldFilter("contract_id", bson.E{Key: "notified_at", Value: bson.D{{Key: "$gte", Value: from.UTC()}, {Key: "$lt", Value: to.UTC()}}})
+	cur, err := s.incidents().Find(ctx, filter, options.Find().SetProjection(bson.D{
+		{Key: "_id", Value: 0}, {Key: "contract_id", Value: 1}, {Key: "category", Value: 1}, {Key: "indicators", Value: 1},
+		{Key: "critical", Value: 1}, {Key: "notified_at", Value: 1}, {Key: "late_by", Value: 1},
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("incidents notified from %s: %w", from.Format(time.DateOnly), err)
+	}
+	var out []Tally
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("incidents notified from %s: %w", from.Format(time.DateOnly), err)
+	}
+	return out, nil
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/portfolio"
 	"github.com/department/safeguarding-portal/internal/records"
 	"github.com/department/safeguarding-portal/internal/reminders"
+	"github.com/department/safeguarding-portal/internal/report"
 	"github.com/department/safeguarding-portal/internal/requirements"
 	"log/slog"
 	"maps"
@@ -101,6 +102,8 @@ type Server struct {
 
 	// performance holds the failures partners score against their contracts.
 	performance *performance.Store
+	// reports generates governance reports and keeps them unchanged.
+	reports *report.Archive
 }
 
 // Close stops background work (an interrupted import is left stalled, to be
@@ -194,12 +197,14 @@ func New(d Deps) (*Server, error) {
 	if s.apiSchemas, err = compileAPISchemas(); err != nil {
 		return nil, err
 	}
+	s.reports = report.NewArchive(d.Store.DB, report.NewBuilder(d.Store.DB, d.Trail, s.requirements, s.incidentRules, d.PerformanceTerms), s.log)
 	s.formAction = formAction(s.cfg.BaseURL, s.providers)
 	s.backgroundCtx, s.stopBackground = context.WithCancel(context.Background())
 	if err := s.routes(); err != nil {
 		return nil, err
 	}
-	s.background.Add(5)
+	s.background.Add(6)
+	go s.reportLoop()
 	go s.upkeepLoop()
 	go s.escalationLoop()
 	go s.countLoop()
