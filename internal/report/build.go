@@ -20,6 +20,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/partner"
 	"github.com/department/safeguarding-portal/internal/performance"
 	"github.com/department/safeguarding-portal/internal/portfolio"
+	"github.com/department/safeguarding-portal/internal/records"
 	"github.com/department/safeguarding-portal/internal/requirements"
 	"github.com/department/safeguarding-portal/internal/staff"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -46,6 +47,10 @@ type Builder struct {
 	Incidents *incident.Store
 	Catalogue *requirements.Catalogue
 	Rules     *incident.Rules
+	// Upkeep, if set, brings stale assessments up to date before a
+	// partner's staff are counted, so a report judges everyone on the day
+	// it runs, as the compliance page does.
+	Upkeep *records.Upkeep
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -152,6 +157,11 @@ func (b *Builder) Build(ctx context.Context, id string, req Request, generatedBy
 		expiries[ct.ID] = &Expiries{}
 	}
 	for i, pid := range partners {
+		if b.Upkeep != nil {
+			if _, err := b.Upkeep.ReassessPartner(ctx, pid, false); err != nil {
+				return Report{}, fmt.Errorf("bring %s assessments up to date: %w", pid, err)
+			}
+		}
 		months, err := b.Counter.Figures(ctx, pid, now, func(m staff.Member) {
 			if m.Assessment == nil || !m.ActiveOn(now) {
 				return
@@ -641,9 +651,11 @@ func NewBuilder(db *mongo.Database, trail *audit.Trail, catalogue *requirements.
 	catalogue = cmp.Or(catalogue, requirements.Default())
 	partners := partner.NewStore(db).WithTrail(trail)
 	incidents := incident.NewStore(db, trail)
+	roster := staff.NewStore(db, trail)
 	return &Builder{
 		Partners: partners,
-		Counter:  &portfolio.Counter{DB: db, Staff: staff.NewStore(db, trail), Partners: partners, Incidents: incidents, Catalogue: catalogue},
+		Counter:  &portfolio.Counter{DB: db, Staff: roster, Partners: partners, Incidents: incidents, Catalogue: catalogue},
+		Upkeep:   &records.Upkeep{Records: records.NewStore(db, trail), Staff: roster, Partners: partners, Catalogue: catalogue},
 		Rating: portfolio.Sources{Oversight: oversight.NewStore(db, trail, partners), Concerns: concern.NewStore(db, trail, partners),
 			Performance: performance.NewStore(db, trail, partners, terms)},
 		Incidents: incidents,
