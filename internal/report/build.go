@@ -299,8 +299,9 @@ func (e *Expiries) add(days int) {
 	}
 }
 
-// requirementName is a requirement as people read it; a vetting group is
-// its alternatives: "Enhanced DBS or Overseas criminal record check".
+// requirementName is a requirement as people read it, named as the
+// staff-level evaluation names it; a vetting group is its alternatives:
+// "Basic DBS check, Standard DBS check or Enhanced DBS check".
 func (b *Builder) requirementName(key, kind string) string {
 	if kind != string(compliance.KindVetting) {
 		if m, ok := b.Catalogue.Module(key); ok {
@@ -314,7 +315,10 @@ func (b *Builder) requirementName(key, kind string) string {
 			ids[i] = v.Name
 		}
 	}
-	return strings.Join(ids, " or ")
+	if len(ids) == 1 {
+		return ids[0]
+	}
+	return strings.Join(ids[:len(ids)-1], ", ") + " or " + ids[len(ids)-1]
 }
 
 func (b *Builder) requirements(figures []portfolio.RequirementFigure) []Requirement {
