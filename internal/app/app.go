@@ -384,7 +384,11 @@ func ensureRosterIndexes(ctx context.Context, db *mongo.Database, trail *audit.T
 	if err := roster.EnsureImportIndexes(ctx); err != nil {
 		return err
 	}
-	if err := incident.NewStore(db, trail).EnsureIndexes(ctx); err != nil {
+	incidents := incident.NewStore(db, trail)
+	if err := incidents.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	if err := incidents.EnsureTallies(ctx); err != nil {
 		return err
 	}
 	if err := incident.NewDraftStore(db).EnsureIndexes(ctx); err != nil {
@@ -441,6 +445,9 @@ func Report(ctx context.Context, cfg config.Config, log *slog.Logger, req report
 	}
 	trail := audit.New(st.DB)
 	if err := trail.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	if err := incident.NewStore(st.DB, trail).EnsureTallies(ctx); err != nil {
 		return err
 	}
 	archive := report.NewArchive(st.DB, report.NewBuilder(st.DB, trail, catalogue, rules, terms), log)
