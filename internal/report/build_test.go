@@ -178,7 +178,24 @@ func TestReportFiguresAgreeWithRawRecords(t *testing.T) {
 		partnerID = ct.PartnerID
 		break
 	}
+	// One person's assessment has gone stale: the report brings it up to
+	// date before counting, as the compliance page would.
+	roster := portal.App.Store.DB.Collection("staff_" + partnerID)
+	var someone staff.Member
+	if err := roster.FindOne(context.Background(), bson.D{{Key: "active", Value: true}}).Decode(&someone); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := roster.UpdateOne(context.Background(), bson.D{{Key: "_id", Value: someone.ID}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "assessment.basis", Value: "stale"}, {Key: "assessment.contracts", Value: bson.A{}}}}}); err != nil {
+		t.Fatal(err)
+	}
 	r := build(t, portal, report.Request{Kind: report.PartnerReport, SubjectID: partnerID, Period: period, Edition: report.DepartmentEdition})
+	if err := roster.FindOne(context.Background(), bson.D{{Key: "_id", Value: someone.ID}}).Decode(&someone); err != nil {
+		t.Fatal(err)
+	}
+	if someone.Assessment == nil || someone.Assessment.Basis == "stale" {
+		t.Error("the stale assessment was not made again")
+	}
 	if len(r.Contracts) == 0 {
 		t.Fatal("no contracts in the partner report")
 	}
