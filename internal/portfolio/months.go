@@ -237,9 +237,8 @@ func (c *Counter) CountAll(ctx context.Context) error {
 func (c *Counter) Count(ctx context.Context, partnerID string) error {
 	now := c.now()
 	scope := access.PartnerScope(partnerID)
-	notices, err := c.Incidents.NotifiedSince(ctx, scope, monthStart(monthStart(now).Add(-time.Hour)))
-	if err != nil {
-		return fmt.Errorf("count %s: %w", partnerID, err)
+	notices := func() ([]incident.Notification, error) {
+		return c.Incidents.NotifiedSince(ctx, scope, monthStart(monthStart(now).Add(-time.Hour)))
 	}
 	months, last, err := c.count(ctx, partnerID, now, nil, notices)
 	if err != nil {
@@ -263,10 +262,11 @@ func (c *Counter) Count(ctx context.Context, partnerID string) error {
 // each requirement's figures, and stores nothing: reports count with it so
 // that their figures are the dashboard's. visit, if not nil, sees each
 // member of the roster on the way, so a caller can count more in the same
-// single pass over it. notices are the notifications made since last month
-// began, at least, for the partner's contracts; the caller reads them once
-// for every partner it counts.
-func (c *Counter) Figures(ctx context.Context, partnerID string, now time.Time, visit func(staff.Member), notices []incident.Notification) (map[string]Month, error) {
+// single pass over it. notices gives the notifications made since last
+// month began, at least, for the partner's contracts, once the roster has
+// been read: the caller reads them once for every partner it counts, and
+// may read them while the roster is read.
+func (c *Counter) Figures(ctx context.Context, partnerID string, now time.Time, visit func(staff.Member), notices func() ([]incident.Notification, error)) (map[string]Month, error) {
 	months, _, err := c.count(ctx, partnerID, now, visit, notices)
 	return months, err
 }
@@ -278,7 +278,7 @@ type Notifications struct{ Notified, Late int }
 // staff figures from the stored assessments, read in one pass over the
 // roster, and notifications from those given. It returns this month's
 // figures and last month's notifications, by contract.
-func (c *Counter) count(ctx context.Context, partnerID string, now time.Time, visit func(staff.Member), notices []incident.Notification) (map[string]Month, map[string]Notifications, error) {
+func (c *Counter) count(ctx context.Context, partnerID string, now time.Time, visit func(staff.Member), notified func() ([]incident.Notification, error)) (map[string]Month, map[string]Notifications, error) {
 	scope := access.PartnerScope(partnerID)
 	contracts, err := c.Partners.Contracts(ctx, scope)
 	if err != nil {
@@ -310,6 +310,10 @@ func (c *Counter) count(ctx context.Context, partnerID string, now time.Time, vi
 		return nil, nil, fmt.Errorf("count %s: %w", partnerID, err)
 	}
 
+	notices, err := notified()
+	if err != nil {
+		return nil, nil, fmt.Errorf("count %s: %w", partnerID, err)
+	}
 	thisMonth, lastMonth := MonthKey(now), PreviousMonth(now)
 	tallies := map[string]Notifications{}
 	for _, n := range notices {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/department/safeguarding-portal/internal/access"
@@ -24,6 +25,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/requirements"
 	"github.com/department/safeguarding-portal/internal/staff"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"golang.org/x/sync/errgroup"
 )
 
 // Request is what a report is asked for.
@@ -162,38 +164,80 @@ func (b *Builder) Build(ctx context.Context, id string, req Request, generatedBy
 	if last := portfolio.MonthStart(portfolio.MonthStart(now).Add(-time.Hour)); last.Before(readFrom) {
 		readFrom = last
 	}
-	tallies, err := b.Incidents.NotifiedBetween(ctx, scope, readFrom, time.Time{})
-	if err != nil {
-		return Report{}, err
+	// The incidents are read while the first roster is: on the embedded
+	// store each read scans its whole collection, and they take about as
+	// long as each other.
+	type read struct {
+		tallies []incident.Tally
+		err     error
 	}
-	notices := make([]incident.Notification, len(tallies))
-	for i, t := range tallies {
-		notices[i] = incident.Notification{ContractID: t.ContractID, NotifiedAt: t.NotifiedAt, LateBy: t.LateBy}
+	incidentsRead := make(chan read, 1)
+	go func() {
+		t, err := b.Incidents.NotifiedBetween(ctx, scope, readFrom, time.Time{})
+		incidentsRead <- read{t, err}
+	}()
+	var tallies []incident.Tally
+	var notices []incident.Notification
+	var incidentsErr error
+	gotIncidents := sync.OnceFunc(func() {
+		r := <-incidentsRead
+		tallies, incidentsErr = r.tallies, r.err
+		notices = make([]incident.Notification, len(tallies))
+		for i, t := range tallies {
+			notices[i] = incident.Notification{ContractID: t.ContractID, NotifiedAt: t.NotifiedAt, LateBy: t.LateBy}
+		}
+	})
+	noticesRead := func() ([]incident.Notification, error) {
+		gotIncidents()
+		return notices, incidentsErr
 	}
 
 	// One pass over each partner's roster counts its contracts' staff as
 	// the dashboard does, and who has evidence falling due. Should any
 	// assessment have gone stale (the day brought a renewal, or the rules
 	// changed), the partner is brought up to date and counted again.
+	// Two partners are counted at a time: the store works on one roster
+	// while this process counts the other.
 	total := len(partners) + 1
 	this := map[string]portfolio.Month{}
 	expiries := map[string]*Expiries{}
-	for i, pid := range partners {
-		months, dueIn90, err := b.countPartner(ctx, pid, now, notices, included, expiries)
-		if err != nil {
-			return Report{}, err
-		}
-		r.Summary.ExpiringIn90Days += dueIn90
-		for id, m := range months {
-			if included[id] {
-				this[id] = m
+	var mu sync.Mutex
+	counted := 0
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(2)
+	for _, pid := range partners {
+		g.Go(func() error {
+			months, mine, dueIn90, err := b.countPartner(gctx, pid, now, noticesRead, included)
+			if err != nil {
+				return err
 			}
-		}
-		if progress != nil {
-			progress(i+1, total)
-		}
+			mu.Lock()
+			defer mu.Unlock()
+			r.Summary.ExpiringIn90Days += dueIn90
+			for id, m := range months {
+				if included[id] {
+					this[id] = m
+				}
+			}
+			for id, e := range mine {
+				expiries[id] = e
+			}
+			counted++
+			if progress != nil {
+				progress(counted, total)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return Report{}, err
 	}
 
+	// With no partner counted (no live contracts), nothing has waited
+	// for the incidents yet.
+	if _, err := noticesRead(); err != nil {
+		return Report{}, err
+	}
 	stored, err := b.Counter.Months(ctx, scope, monthKeys...)
 	if err != nil {
 		return Report{}, err
@@ -278,14 +322,14 @@ func (b *Builder) Build(ctx context.Context, id string, req Request, generatedBy
 // bringing them up to date first if any has gone stale, with the expiries
 // of the contracts included and how many people have something due in 90
 // days.
-func (b *Builder) countPartner(ctx context.Context, partnerID string, now time.Time, notices []incident.Notification,
-	included map[string]bool, expiries map[string]*Expiries) (map[string]portfolio.Month, int, error) {
+func (b *Builder) countPartner(ctx context.Context, partnerID string, now time.Time, notices func() ([]incident.Notification, error),
+	included map[string]bool) (map[string]portfolio.Month, map[string]*Expiries, int, error) {
 	today := calendar.Today(now)
 	stale := func(staff.Member) bool { return false }
 	if b.Upkeep != nil {
 		var err error
 		if stale, err = b.Upkeep.Staleness(ctx, partnerID); err != nil {
-			return nil, 0, fmt.Errorf("check %s assessments: %w", partnerID, err)
+			return nil, nil, 0, fmt.Errorf("check %s assessments: %w", partnerID, err)
 		}
 	}
 	for attempt := 0; ; attempt++ {
@@ -320,16 +364,13 @@ func (b *Builder) countPartner(ctx context.Context, partnerID string, now time.T
 			}
 		}, notices)
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
 		if staleN == 0 || attempt == 1 {
-			for id, e := range mine {
-				expiries[id] = e
-			}
-			return months, dueIn90, nil
+			return months, mine, dueIn90, nil
 		}
 		if _, err := b.Upkeep.ReassessPartner(ctx, partnerID, false); err != nil {
-			return nil, 0, fmt.Errorf("bring %s assessments up to date: %w", partnerID, err)
+			return nil, nil, 0, fmt.Errorf("bring %s assessments up to date: %w", partnerID, err)
 		}
 	}
 }
