@@ -509,6 +509,12 @@ func (a *Archive) Scheduled(ctx context.Context, req Request, now time.Time, wai
 	case err != nil:
 		return Entry{}, nil, fmt.Errorf("archive scheduled report: %w", err)
 	}
+	return a.makeScheduled(ctx, e)
+}
+
+// makeScheduled generates a scheduled report this replica holds, and reads
+// back the archived PDF.
+func (a *Archive) makeScheduled(ctx context.Context, e Entry) (Entry, []byte, error) {
 	if err := a.make(ctx, &e); err != nil {
 		a.finish(context.WithoutCancel(ctx), e, bson.D{{Key: "status", Value: Failed}, {Key: "failure", Value: "The scheduled report could not be generated."}})
 		return Entry{}, nil, err
@@ -532,7 +538,18 @@ func (a *Archive) await(ctx context.Context, id string, wait time.Duration) (Ent
 			pdf, err := a.PDF(ctx, e)
 			return e, pdf, err
 		case Failed:
-			return Entry{}, nil, fmt.Errorf("scheduled report %s failed on another replica: %s", id, e.Failure)
+			// An earlier run today failed: this one tries again.
+			until := time.Now().Add(lease).UTC()
+			res, err := a.entries.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "status", Value: Failed}},
+				bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: Running}, {Key: "worker", Value: a.worker}, {Key: "lease_until", Value: until}}},
+					{Key: "$unset", Value: bson.D{{Key: "failure", Value: ""}}}})
+			if err != nil {
+				return Entry{}, nil, fmt.Errorf("retry scheduled report %s: %w", id, err)
+			}
+			if res.ModifiedCount == 1 {
+				e.Status, e.Worker, e.LeaseUntil = Running, a.worker, &until
+				return a.makeScheduled(ctx, e)
+			}
 		}
 		if e.LeaseUntil != nil && e.LeaseUntil.Before(time.Now()) {
 			// Its maker stopped: queue it for whichever worker comes next,
