@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"os"
 	"path/filepath"
@@ -107,5 +109,74 @@ func TestAuditNeedsSubcommand(t *testing.T) {
 		if err := run(args, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
 			t.Errorf("run %q succeeded", args)
 		}
+	}
+}
+
+// The report command archives a schedule's report once however many
+// replicas run it, and each writes the archived bytes.
+func TestReportCommandArchivesAScheduleOnce(t *testing.T) {
+	dataDir := t.TempDir()
+	env := map[string]string{"PORTAL_DATA_DIR": dataDir, "PORTAL_LOG_LEVEL": "error"}
+	getenv := func(k string) string { return env[k] }
+	if err := run([]string{"seed"}, getenv, io.Discard, io.Discard); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	outDir := t.TempDir()
+	var outputs [][]byte
+	for _, name := range []string{"first.pdf", "second.pdf"} {
+		out := filepath.Join(outDir, name)
+		var stdout, stderr bytes.Buffer
+		if err := run([]string{"report", "--contract", "CS-ACC-2025-014", "--period", "2026-Q3", "--out", out}, getenv, &stdout, &stderr); err != nil {
+			t.Fatalf("report: %v (stderr %s)", err, stderr.String())
+		}
+		if !strings.Contains(stdout.String(), "CS-ACC-2025-014") {
+			t.Fatalf("stdout = %q", stdout.String())
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outputs = append(outputs, b)
+	}
+	if !bytes.HasPrefix(outputs[0], []byte("%PDF-")) || !bytes.Equal(outputs[0], outputs[1]) {
+		t.Fatalf("outputs differ or are not PDFs: %d and %d bytes", len(outputs[0]), len(outputs[1]))
+	}
+	sum := sha256.Sum256(outputs[0])
+	withEmbeddedStore(t, dataDir, func(db *mongo.Database) {
+		var entries []struct {
+			SHA256 string `bson:"sha256"`
+			Status string `bson:"status"`
+		}
+		cur, err := db.Collection("reports").Find(context.Background(), bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cur.All(context.Background(), &entries); err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 1 || entries[0].Status != "ready" || entries[0].SHA256 != hex.EncodeToString(sum[:]) {
+			t.Fatalf("archive = %+v, want one ready report with the file's hash", entries)
+		}
+	})
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"report", "--out", "x.pdf"}, "exactly one of"},
+		{[]string{"report", "--portfolio", "--contract", "CS-ACC-2025-014", "--out", "x.pdf"}, "exactly one of"},
+		{[]string{"report", "--portfolio"}, "--out"},
+		{[]string{"report", "--portfolio", "--period", "2026-13", "--out", "x.pdf"}, "2026-13"},
+		{[]string{"report", "--portfolio", "--from", "2026-03-01", "--out", "x.pdf"}, "both --from and --to"},
+		{[]string{"report", "--portfolio", "--edition", "partner", "--out", "x.pdf"}, "no partner edition"},
+		{[]string{"report", "--contract", "CS-NONE-0000-000", "--out", filepath.Join(outDir, "none.pdf")}, "no contract"},
+	} {
+		err := run(c.args, getenv, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: err = %v, want it to mention %q", c.args, err, c.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(outDir, "none.pdf")); !os.IsNotExist(err) {
+		t.Errorf("a failed report left a file behind: %v", err)
 	}
 }

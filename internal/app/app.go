@@ -21,6 +21,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/portfolio"
 	"github.com/department/safeguarding-portal/internal/records"
 	"github.com/department/safeguarding-portal/internal/reminders"
+	"github.com/department/safeguarding-portal/internal/report"
 	"io"
 	"log/slog"
 	"net"
@@ -383,7 +384,11 @@ func ensureRosterIndexes(ctx context.Context, db *mongo.Database, trail *audit.T
 	if err := roster.EnsureImportIndexes(ctx); err != nil {
 		return err
 	}
-	if err := incident.NewStore(db, trail).EnsureIndexes(ctx); err != nil {
+	incidents := incident.NewStore(db, trail)
+	if err := incidents.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	if err := incidents.EnsureTallies(ctx); err != nil {
 		return err
 	}
 	if err := incident.NewDraftStore(db).EnsureIndexes(ctx); err != nil {
@@ -414,4 +419,70 @@ func ensureRosterIndexes(ctx context.Context, db *mongo.Database, trail *audit.T
 		return err
 	}
 	return evidence.NewStore(db).EnsureIndexes(ctx)
+}
+
+// Report generates a governance report for a schedule and writes its PDF to
+// out. Replicas running the same schedule on the same day make it once: the
+// first archives it and the rest write the archived bytes (see
+// report.Archive.Scheduled).
+func Report(ctx context.Context, cfg config.Config, log *slog.Logger, req report.Request, out string, stdout io.Writer) error {
+	st, closeStore, err := store.Open(ctx, cfg.MongoURI, cfg.EmbeddedStoreDir(), cfg.MongoDatabase)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	catalogue, err := cfg.Requirements()
+	if err != nil {
+		return err
+	}
+	rules, err := cfg.IncidentRules()
+	if err != nil {
+		return err
+	}
+	terms, err := cfg.PerformanceTerms()
+	if err != nil {
+		return err
+	}
+	trail := audit.New(st.DB)
+	if err := trail.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	if err := incident.NewStore(st.DB, trail).EnsureTallies(ctx); err != nil {
+		return err
+	}
+	archive := report.NewArchive(st.DB, report.NewBuilder(st.DB, trail, catalogue, rules, terms), log)
+	if err := archive.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	started := time.Now()
+	e, pdf, err := archive.Scheduled(ctx, req, started, 10*time.Minute)
+	if errors.Is(err, report.ErrNoSubject) {
+		return fmt.Errorf("no %s %q in the store", req.Kind, req.SubjectID)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := trail.Record(ctx, audit.Event{Actor: audit.Actor{Kind: audit.KindSystem, Subject: "portal report"}, Action: "report.generate",
+		Resource: "report/" + e.ID, PartnerID: e.PartnerID, Outcome: audit.Success, Detail: string(req.Kind) + " " + string(req.Edition)}); err != nil {
+		return fmt.Errorf("audit report: %w", err)
+	}
+	// Written beside the target and renamed, so a reader never sees half a file.
+	tmp, err := os.CreateTemp(filepath.Dir(out), ".report-*.pdf")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", out, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(pdf); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", out, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", out, err)
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return fmt.Errorf("write %s: %w", out, err)
+	}
+	log.Info("report written", "report_id", e.ID, "took", time.Since(started).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "%s: %s, %s, %d pages, %d bytes, sha256 %s\n", out, e.ID, e.Subject, e.Pages, e.Size, e.SHA256)
+	return nil
 }

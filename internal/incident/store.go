@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"slices"
 	"strings"
 	"time"
@@ -39,6 +40,9 @@ type Store struct {
 	Now func() time.Time
 	// locks serialise this process's changes to one incident.
 	locks doclock.Striped
+	// talliesBehind is set when an incident was stored but its tally was
+	// not: the next read of tallies puts it right first.
+	talliesBehind atomic.Bool
 }
 
 // NewStore keeps incidents in db and records their changes in trail.
@@ -152,6 +156,11 @@ func (s *Store) Create(ctx context.Context, scope access.Scope, in *Incident, e 
 		}
 		_, err := s.trail.InsertSettlingLater(ctx, s.incidents(), in, e)
 		if err == nil {
+			// The incident is stored and answered for; a tally not written
+			// now is written from it before tallies are next read.
+			if err := s.writeTally(ctx, *in); err != nil {
+				s.talliesBehind.Store(true)
+			}
 			return nil
 		}
 		if !mongo.IsDuplicateKeyError(err) {
@@ -408,14 +417,13 @@ type Notification struct {
 // when and how late each was: a contract's timeliness in any period can be
 // counted from it.
 func (s *Store) NotifiedSince(ctx context.Context, scope access.Scope, since time.Time) ([]Notification, error) {
-	cur, err := s.incidents().Find(ctx, scope.ContractFieldFilter("contract_id", bson.E{Key: "notified_at", Value: bson.D{{Key: "$gte", Value: since.UTC()}}}),
-		options.Find().SetProjection(bson.D{{Key: "_id", Value: 0}, {Key: "contract_id", Value: 1}, {Key: "notified_at", Value: 1}, {Key: "late_by", Value: 1}}))
+	tallies, err := s.NotifiedBetween(ctx, scope, since, time.Time{})
 	if err != nil {
-		return nil, fmt.Errorf("incidents notified since %s: %w", since.Format(time.RFC3339), err)
+		return nil, err
 	}
-	var out []Notification
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("incidents notified since %s: %w", since.Format(time.RFC3339), err)
+	out := make([]Notification, len(tallies))
+	for i, t := range tallies {
+		out[i] = Notification{ContractID: t.ContractID, NotifiedAt: t.NotifiedAt, LateBy: t.LateBy}
 	}
 	return out, nil
 }
@@ -438,36 +446,13 @@ func (s *Store) Seed(ctx context.Context, ins []Incident) error {
 		if _, err := s.incidents().InsertMany(ctx, docs); err != nil {
 			return fmt.Errorf("seed incidents: %w", err)
 		}
+		for i, d := range docs {
+			docs[i] = tallyOf(d.(Incident))
+		}
+		if _, err := s.tallies().InsertMany(ctx, docs); err != nil {
+			return fmt.Errorf("seed incident tallies: %w", err)
+		}
 	}
 	return nil
 }
 
-// Tally is what a report counts of an incident: under which contract it was
-// notified, when, how late, and what kind of harm to the customer it was.
-type Tally struct {
-	ContractID string        `bson:"contract_id"`
-	Category   string        `bson:"category"`
-	Indicators []string      `bson:"indicators"`
-	Critical   bool          `bson:"critical"`
-	NotifiedAt time.Time     `bson:"notified_at"`
-	LateBy     time.Duration `bson:"late_by"`
-}
-
-// NotifiedBetween reads the tallies of the incidents within reach notified
-// from one instant up to, not including, another: only the fields counted,
-// so no customer's details leave the store for a report.
-func (s *Store) NotifiedBetween(ctx context.Context, scope access.Scope, from, to time.Time) ([]Tally, error) {
-	filter := scope.ContractFieldFilter("contract_id", bson.E{Key: "notified_at", Value: bson.D{{Key: "$gte", Value: from.UTC()}, {Key: "$lt", Value: to.UTC()}}})
-	cur, err := s.incidents().Find(ctx, filter, options.Find().SetProjection(bson.D{
-		{Key: "_id", Value: 0}, {Key: "contract_id", Value: 1}, {Key: "category", Value: 1}, {Key: "indicators", Value: 1},
-		{Key: "critical", Value: 1}, {Key: "notified_at", Value: 1}, {Key: "late_by", Value: 1},
-	}))
-	if err != nil {
-		return nil, fmt.Errorf("incidents notified from %s: %w", from.Format(time.DateOnly), err)
-	}
-	var out []Tally
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("incidents notified from %s: %w", from.Format(time.DateOnly), err)
-	}
-	return out, nil
-}

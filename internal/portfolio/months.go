@@ -210,6 +210,10 @@ func (c *Counter) CountAll(ctx context.Context) error {
 		c.counting--
 		c.mu.Unlock()
 	}()
+	// Another replica may have stored an incident without its tally.
+	if _, err := c.Incidents.ReconcileTallies(ctx); err != nil {
+		return fmt.Errorf("count contract figures: %w", err)
+	}
 	ps, err := c.Partners.List(ctx, access.Everything())
 	if err != nil {
 		return fmt.Errorf("count contract figures: %w", err)

@@ -133,14 +133,17 @@ func NewArchive(db *mongo.Database, builder *Builder, log *slog.Logger) *Archive
 }
 
 // EnsureIndexes makes the archive's lists and the worker's claim index reads.
+// One at a time: the embedded store's createIndexes fails on several that
+// all exist already.
 func (a *Archive) EnsureIndexes(ctx context.Context) error {
-	_, err := a.entries.Indexes().CreateMany(ctx, []mongo.IndexModel{
-		{Keys: bson.D{{Key: "partner_id", Value: 1}, {Key: "requested_at", Value: -1}}, Options: options.Index().SetName("partner_requested")},
-		{Keys: bson.D{{Key: "requested_at", Value: -1}}, Options: options.Index().SetName("requested")},
+	for _, m := range []mongo.IndexModel{
+		{Keys: bson.D{{Key: "partner_id", Value: 1}, {Key: "requested_at", Value: 1}}, Options: options.Index().SetName("partner_requested")},
+		{Keys: bson.D{{Key: "requested_at", Value: 1}}, Options: options.Index().SetName("requested")},
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "requested_at", Value: 1}}, Options: options.Index().SetName("status_requested")},
-	})
-	if err != nil {
-		return fmt.Errorf("report archive indexes: %w", err)
+	} {
+		if _, err := a.entries.Indexes().CreateOne(ctx, m); err != nil {
+			return fmt.Errorf("report archive indexes: %w", err)
+		}
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/partner"
 	"github.com/department/safeguarding-portal/internal/performance"
 	"github.com/department/safeguarding-portal/internal/portfolio"
+	"github.com/department/safeguarding-portal/internal/records"
 	"github.com/department/safeguarding-portal/internal/requirements"
 	"github.com/department/safeguarding-portal/internal/staff"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -46,6 +47,10 @@ type Builder struct {
 	Incidents *incident.Store
 	Catalogue *requirements.Catalogue
 	Rules     *incident.Rules
+	// Upkeep, if set, brings stale assessments up to date before a
+	// partner's staff are counted, so a report judges everyone on the day
+	// it runs, as the compliance page does.
+	Upkeep *records.Upkeep
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -152,6 +157,11 @@ func (b *Builder) Build(ctx context.Context, id string, req Request, generatedBy
 		expiries[ct.ID] = &Expiries{}
 	}
 	for i, pid := range partners {
+		if b.Upkeep != nil {
+			if _, err := b.Upkeep.ReassessPartner(ctx, pid, false); err != nil {
+				return Report{}, fmt.Errorf("bring %s assessments up to date: %w", pid, err)
+			}
+		}
 		months, err := b.Counter.Figures(ctx, pid, now, func(m staff.Member) {
 			if m.Assessment == nil || !m.ActiveOn(now) {
 				return
@@ -289,8 +299,9 @@ func (e *Expiries) add(days int) {
 	}
 }
 
-// requirementName is a requirement as people read it; a vetting group is
-// its alternatives: "Enhanced DBS or Overseas criminal record check".
+// requirementName is a requirement as people read it, named as the
+// staff-level evaluation names it; a vetting group is its alternatives:
+// "Basic DBS check, Standard DBS check or Enhanced DBS check".
 func (b *Builder) requirementName(key, kind string) string {
 	if kind != string(compliance.KindVetting) {
 		if m, ok := b.Catalogue.Module(key); ok {
@@ -304,7 +315,10 @@ func (b *Builder) requirementName(key, kind string) string {
 			ids[i] = v.Name
 		}
 	}
-	return strings.Join(ids, " or ")
+	if len(ids) == 1 {
+		return ids[0]
+	}
+	return strings.Join(ids[:len(ids)-1], ", ") + " or " + ids[len(ids)-1]
 }
 
 func (b *Builder) requirements(figures []portfolio.RequirementFigure) []Requirement {
@@ -641,9 +655,11 @@ func NewBuilder(db *mongo.Database, trail *audit.Trail, catalogue *requirements.
 	catalogue = cmp.Or(catalogue, requirements.Default())
 	partners := partner.NewStore(db).WithTrail(trail)
 	incidents := incident.NewStore(db, trail)
+	roster := staff.NewStore(db, trail)
 	return &Builder{
 		Partners: partners,
-		Counter:  &portfolio.Counter{DB: db, Staff: staff.NewStore(db, trail), Partners: partners, Incidents: incidents, Catalogue: catalogue},
+		Counter:  &portfolio.Counter{DB: db, Staff: roster, Partners: partners, Incidents: incidents, Catalogue: catalogue},
+		Upkeep:   &records.Upkeep{Records: records.NewStore(db, trail), Staff: roster, Partners: partners, Catalogue: catalogue},
 		Rating: portfolio.Sources{Oversight: oversight.NewStore(db, trail, partners), Concerns: concern.NewStore(db, trail, partners),
 			Performance: performance.NewStore(db, trail, partners, terms)},
 		Incidents: incidents,
