@@ -5,9 +5,9 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/department/safeguarding-portal/internal/access"
@@ -455,4 +455,3 @@ func (s *Store) Seed(ctx context.Context, ins []Incident) error {
 	}
 	return nil
 }
-

@@ -61,6 +61,9 @@ func monthStart(t time.Time) time.Time {
 	return time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, calendar.London)
 }
 
+// MonthStart is the instant the London month containing t began.
+func MonthStart(t time.Time) time.Time { return monthStart(t) }
+
 // PreviousMonth is the month before the one containing t.
 func PreviousMonth(t time.Time) string {
 	return MonthKey(monthStart(t).Add(-time.Hour))
@@ -233,7 +236,12 @@ func (c *Counter) CountAll(ctx context.Context) error {
 // late in the month, after its final count, still belongs to it.
 func (c *Counter) Count(ctx context.Context, partnerID string) error {
 	now := c.now()
-	months, last, err := c.count(ctx, partnerID, now, nil)
+	scope := access.PartnerScope(partnerID)
+	notices, err := c.Incidents.NotifiedSince(ctx, scope, monthStart(monthStart(now).Add(-time.Hour)))
+	if err != nil {
+		return fmt.Errorf("count %s: %w", partnerID, err)
+	}
+	months, last, err := c.count(ctx, partnerID, now, nil, notices)
 	if err != nil {
 		return err
 	}
@@ -255,9 +263,11 @@ func (c *Counter) Count(ctx context.Context, partnerID string) error {
 // each requirement's figures, and stores nothing: reports count with it so
 // that their figures are the dashboard's. visit, if not nil, sees each
 // member of the roster on the way, so a caller can count more in the same
-// single pass over it.
-func (c *Counter) Figures(ctx context.Context, partnerID string, now time.Time, visit func(staff.Member)) (map[string]Month, error) {
-	months, _, err := c.count(ctx, partnerID, now, visit)
+// single pass over it. notices are the notifications made since last month
+// began, at least, for the partner's contracts; the caller reads them once
+// for every partner it counts.
+func (c *Counter) Figures(ctx context.Context, partnerID string, now time.Time, visit func(staff.Member), notices []incident.Notification) (map[string]Month, error) {
+	months, _, err := c.count(ctx, partnerID, now, visit, notices)
 	return months, err
 }
 
@@ -266,10 +276,9 @@ type Notifications struct{ Notified, Late int }
 
 // count counts the partner's live contracts for the month containing now:
 // staff figures from the stored assessments, read in one pass over the
-// roster, and notifications from one read of the partner's incidents since
-// the last month began. It returns this month's figures and last month's
-// notifications, by contract.
-func (c *Counter) count(ctx context.Context, partnerID string, now time.Time, visit func(staff.Member)) (map[string]Month, map[string]Notifications, error) {
+// roster, and notifications from those given. It returns this month's
+// figures and last month's notifications, by contract.
+func (c *Counter) count(ctx context.Context, partnerID string, now time.Time, visit func(staff.Member), notices []incident.Notification) (map[string]Month, map[string]Notifications, error) {
 	scope := access.PartnerScope(partnerID)
 	contracts, err := c.Partners.Contracts(ctx, scope)
 	if err != nil {
@@ -302,10 +311,6 @@ func (c *Counter) count(ctx context.Context, partnerID string, now time.Time, vi
 	}
 
 	thisMonth, lastMonth := MonthKey(now), PreviousMonth(now)
-	notices, err := c.Incidents.NotifiedSince(ctx, scope, monthStart(monthStart(now).Add(-time.Hour)))
-	if err != nil {
-		return nil, nil, fmt.Errorf("count %s: %w", partnerID, err)
-	}
 	tallies := map[string]Notifications{}
 	for _, n := range notices {
 		key := monthID(n.ContractID, MonthKey(n.NotifiedAt))

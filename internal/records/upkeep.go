@@ -319,17 +319,28 @@ func (u *Upkeep) ReassessPartner(ctx context.Context, partnerID string, everyone
 // Stale counts the members whose stored assessment no longer holds: never
 // made, made against another basis, or past its StaleFrom day.
 func (u *Upkeep) Stale(ctx context.Context, partnerID string, members []staff.Member) (int, error) {
-	contracts, err := u.contracts(ctx, partnerID)
+	stale, err := u.Staleness(ctx, partnerID)
 	if err != nil {
 		return 0, err
 	}
-	basis, today, n := u.contractsBasis(contracts), u.today(), 0
+	n := 0
 	for _, m := range members {
-		if u.needsAssessment(m, basis, today) {
+		if stale(m) {
 			n++
 		}
 	}
 	return n, nil
+}
+
+// Staleness returns a test of whether a member of the partner's roster
+// needs assessing again today, for checking a roster while streaming it.
+func (u *Upkeep) Staleness(ctx context.Context, partnerID string) (func(staff.Member) bool, error) {
+	contracts, err := u.contracts(ctx, partnerID)
+	if err != nil {
+		return nil, err
+	}
+	basis, today := u.contractsBasis(contracts), u.today()
+	return func(m staff.Member) bool { return u.needsAssessment(m, basis, today) }, nil
 }
 
 // needsAssessment reports whether a stored assessment no longer holds.

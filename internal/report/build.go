@@ -148,44 +148,42 @@ func (b *Builder) Build(ctx context.Context, id string, req Request, generatedBy
 		return Report{}, fmt.Errorf("read partner names: %w", err)
 	}
 
+	// Incidents are read once, from whichever comes first of the trend's
+	// first month, the period and last month (which the ratings count).
+	trendFrom := calendar.AddMonths(calendar.Date(req.Period.To.Year(), req.Period.To.Month(), 1), 1-trendMonths)
+	monthKeys := make([]string, trendMonths)
+	for i := range monthKeys {
+		monthKeys[i] = calendar.AddMonths(trendFrom, i).Format("2006-01")
+	}
+	readFrom := Period{From: trendFrom}.Start()
+	if req.Period.Start().Before(readFrom) {
+		readFrom = req.Period.Start()
+	}
+	if last := portfolio.MonthStart(portfolio.MonthStart(now).Add(-time.Hour)); last.Before(readFrom) {
+		readFrom = last
+	}
+	tallies, err := b.Incidents.NotifiedBetween(ctx, scope, readFrom, time.Time{})
+	if err != nil {
+		return Report{}, err
+	}
+	notices := make([]incident.Notification, len(tallies))
+	for i, t := range tallies {
+		notices[i] = incident.Notification{ContractID: t.ContractID, NotifiedAt: t.NotifiedAt, LateBy: t.LateBy}
+	}
+
 	// One pass over each partner's roster counts its contracts' staff as
-	// the dashboard does, and who has evidence falling due.
+	// the dashboard does, and who has evidence falling due. Should any
+	// assessment have gone stale (the day brought a renewal, or the rules
+	// changed), the partner is brought up to date and counted again.
 	total := len(partners) + 1
 	this := map[string]portfolio.Month{}
 	expiries := map[string]*Expiries{}
-	for _, ct := range contracts {
-		expiries[ct.ID] = &Expiries{}
-	}
 	for i, pid := range partners {
-		if b.Upkeep != nil {
-			if _, err := b.Upkeep.ReassessPartner(ctx, pid, false); err != nil {
-				return Report{}, fmt.Errorf("bring %s assessments up to date: %w", pid, err)
-			}
-		}
-		months, err := b.Counter.Figures(ctx, pid, now, func(m staff.Member) {
-			if m.Assessment == nil || !m.ActiveOn(now) {
-				return
-			}
-			var first *time.Time
-			for _, st := range m.Assessment.Contracts {
-				e := expiries[st.ContractID]
-				if e == nil || !st.Applies || st.NextDue == nil {
-					continue
-				}
-				e.add(calendar.DaysBetween(today, *st.NextDue))
-				if first == nil || st.NextDue.Before(*first) {
-					first = st.NextDue
-				}
-			}
-			if first != nil {
-				if d := calendar.DaysBetween(today, *first); d >= 0 && d <= expiryHorizon {
-					r.Summary.ExpiringIn90Days++
-				}
-			}
-		})
+		months, dueIn90, err := b.countPartner(ctx, pid, now, notices, included, expiries)
 		if err != nil {
 			return Report{}, err
 		}
+		r.Summary.ExpiringIn90Days += dueIn90
 		for id, m := range months {
 			if included[id] {
 				this[id] = m
@@ -196,24 +194,11 @@ func (b *Builder) Build(ctx context.Context, id string, req Request, generatedBy
 		}
 	}
 
-	trendFrom := calendar.AddMonths(calendar.Date(req.Period.To.Year(), req.Period.To.Month(), 1), 1-trendMonths)
-	monthKeys := make([]string, trendMonths)
-	for i := range monthKeys {
-		monthKeys[i] = calendar.AddMonths(trendFrom, i).Format("2006-01")
-	}
 	stored, err := b.Counter.Months(ctx, scope, monthKeys...)
 	if err != nil {
 		return Report{}, err
 	}
 	cs, err := b.Rating.Circumstances(ctx, scope, now, req.Edition == DepartmentEdition)
-	if err != nil {
-		return Report{}, err
-	}
-	readFrom := Period{From: trendFrom}.Start()
-	if req.Period.Start().Before(readFrom) {
-		readFrom = req.Period.Start()
-	}
-	tallies, err := b.Incidents.NotifiedBetween(ctx, scope, readFrom, req.Period.End())
 	if err != nil {
 		return Report{}, err
 	}
@@ -227,8 +212,10 @@ func (b *Builder) Build(ctx context.Context, id string, req Request, generatedBy
 	byID := map[string]*Contract{}
 	for _, ct := range contracts {
 		c := Contract{ID: ct.ID, Title: ct.Title, PartnerID: ct.PartnerID, PartnerName: names[ct.PartnerID],
-			ServiceLine: ct.ServiceLineName(), Status: humanize(ct.Status), StatusReason: ct.StatusReason,
-			Expiries: *expiries[ct.ID]}
+			ServiceLine: ct.ServiceLineName(), Status: humanize(ct.Status), StatusReason: ct.StatusReason}
+		if e := expiries[ct.ID]; e != nil {
+			c.Expiries = *e
+		}
 		if !ct.StatusChangedAt.IsZero() {
 			on := calendar.Today(ct.StatusChangedAt)
 			c.StatusChangedOn = &on
@@ -285,6 +272,66 @@ func (b *Builder) Build(ctx context.Context, id string, req Request, generatedBy
 		progress(total, total)
 	}
 	return r, nil
+}
+
+// countPartner counts a partner's contracts from the stored assessments,
+// bringing them up to date first if any has gone stale, with the expiries
+// of the contracts included and how many people have something due in 90
+// days.
+func (b *Builder) countPartner(ctx context.Context, partnerID string, now time.Time, notices []incident.Notification,
+	included map[string]bool, expiries map[string]*Expiries) (map[string]portfolio.Month, int, error) {
+	today := calendar.Today(now)
+	stale := func(staff.Member) bool { return false }
+	if b.Upkeep != nil {
+		var err error
+		if stale, err = b.Upkeep.Staleness(ctx, partnerID); err != nil {
+			return nil, 0, fmt.Errorf("check %s assessments: %w", partnerID, err)
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		staleN, dueIn90 := 0, 0
+		mine := map[string]*Expiries{}
+		months, err := b.Counter.Figures(ctx, partnerID, now, func(m staff.Member) {
+			if stale(m) {
+				staleN++
+			}
+			if m.Assessment == nil || !m.ActiveOn(now) {
+				return
+			}
+			var first *time.Time
+			for _, st := range m.Assessment.Contracts {
+				if !included[st.ContractID] || !st.Applies || st.NextDue == nil {
+					continue
+				}
+				e := mine[st.ContractID]
+				if e == nil {
+					e = &Expiries{}
+					mine[st.ContractID] = e
+				}
+				e.add(calendar.DaysBetween(today, *st.NextDue))
+				if first == nil || st.NextDue.Before(*first) {
+					first = st.NextDue
+				}
+			}
+			if first != nil {
+				if d := calendar.DaysBetween(today, *first); d >= 0 && d <= expiryHorizon {
+					dueIn90++
+				}
+			}
+		}, notices)
+		if err != nil {
+			return nil, 0, err
+		}
+		if staleN == 0 || attempt == 1 {
+			for id, e := range mine {
+				expiries[id] = e
+			}
+			return months, dueIn90, nil
+		}
+		if _, err := b.Upkeep.ReassessPartner(ctx, partnerID, false); err != nil {
+			return nil, 0, fmt.Errorf("bring %s assessments up to date: %w", partnerID, err)
+		}
+	}
 }
 
 func (e *Expiries) add(days int) {

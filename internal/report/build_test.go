@@ -2,9 +2,16 @@ package report_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -178,7 +185,24 @@ func TestReportFiguresAgreeWithRawRecords(t *testing.T) {
 		partnerID = ct.PartnerID
 		break
 	}
+	// One person's assessment has gone stale: the report brings it up to
+	// date before counting, as the compliance page would.
+	roster := portal.App.Store.DB.Collection("staff_" + partnerID)
+	var someone staff.Member
+	if err := roster.FindOne(context.Background(), bson.D{{Key: "active", Value: true}}).Decode(&someone); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := roster.UpdateOne(context.Background(), bson.D{{Key: "_id", Value: someone.ID}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "assessment.basis", Value: "stale"}, {Key: "assessment.contracts", Value: bson.A{}}}}}); err != nil {
+		t.Fatal(err)
+	}
 	r := build(t, portal, report.Request{Kind: report.PartnerReport, SubjectID: partnerID, Period: period, Edition: report.DepartmentEdition})
+	if err := roster.FindOne(context.Background(), bson.D{{Key: "_id", Value: someone.ID}}).Decode(&someone); err != nil {
+		t.Fatal(err)
+	}
+	if someone.Assessment == nil || someone.Assessment.Basis == "stale" {
+		t.Error("the stale assessment was not made again")
+	}
 	if len(r.Contracts) == 0 {
 		t.Fatal("no contracts in the partner report")
 	}
@@ -209,20 +233,70 @@ func TestReportFiguresAgreeWithRawRecords(t *testing.T) {
 		t.Errorf("summary: staff %d, notified %d, critical %d; records %d, %d, %d",
 			r.Summary.Staff, r.Incidents.Notified, r.Incidents.Critical, sum.Staff, sum.Notified, sum.Critical)
 	}
-	categories := map[string]int{}
+	categories, late := map[string]int{}, 0
 	for _, c := range r.Contracts {
 		for name, n := range want[c.ID].categories {
 			categories[name] += n
 		}
+		late += want[c.ID].late
 	}
 	for _, c := range r.Incidents.ByCategory {
 		if c.Suppressed || c.N != categories[c.Label] {
 			t.Errorf("category %s: report %+v, records %d", c.Label, c, categories[c.Label])
 		}
 	}
+	// The PDF prints the same figures: read it back as text.
+	text := pdfText(t, r)
+	compliant := 0
+	for _, c := range r.Contracts {
+		compliant += want[c.ID].compliant
+	}
+	headline := fmt.Sprintf("%d of %d (%.1f%%)", compliant, sum.Staff, 100*float64(compliant)/float64(sum.Staff))
+	if !strings.Contains(text, headline) {
+		t.Errorf("the PDF does not give the raw records' %q staff compliant", headline)
+	}
+	m := regexp.MustCompile(`(?m)^\s*(\d+)\s+(\d+)\s+(\d+)\s*\n\s*serious incidents notified in the`).FindStringSubmatch(text)
+	if m == nil || m[1] != strconv.Itoa(sum.Notified) || m[2] != strconv.Itoa(sum.Critical) || m[3] != strconv.Itoa(late) {
+		t.Errorf("the PDF's incident figures %v are not the records' %d notified, %d critical, %d late", m, sum.Notified, sum.Critical, late)
+	}
+	for name, n := range categories {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `\s+` + strconv.Itoa(n) + `\s*$`).MatchString(text) {
+			t.Errorf("the PDF does not count %d %q", n, name)
+		}
+	}
+	// One contract's requirement rows are its own; a name too long for its
+	// column wraps, and its figures stand beside its first line.
+	if len(r.Contracts) == 1 {
+		for name, met := range want[r.Contracts[0].ID].met {
+			if len(name) > 40 {
+				name = name[:strings.LastIndex(name[:40], " ")]
+			}
+			if !regexp.MustCompile(regexp.QuoteMeta(name) + `[^\n]*?(Training|Vetting)\s+\d+\s+` + strconv.Itoa(met) + `\s`).MatchString(text) {
+				t.Errorf("the PDF's row for %s does not show the %d who meet it", name, met)
+			}
+		}
+	}
 	if len(r.Trend) != 12 || r.Trend[11].Month != portfolioMonth(period.To) || r.Trend[11].StaffPercent == nil {
 		t.Errorf("trend = %+v, want 12 months ending %s with this month's staff figures", r.Trend, portfolioMonth(period.To))
 	}
+}
+
+// pdfText renders the report and reads the PDF back as laid-out text.
+func pdfText(t *testing.T, r report.Report) string {
+	t.Helper()
+	pdf, err := report.RenderPDF(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "report.pdf")
+	if err := os.WriteFile(path, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", "-layout", path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext (Debian's poppler-utils): %v", err)
+	}
+	return string(out)
 }
 
 func portfolioMonth(day time.Time) string { return day.Format("2006-01") }

@@ -385,7 +385,7 @@ func (d *pdfDoc) requirementsSection() {
 		return
 	}
 	d.para("Where staff stood on each requirement on "+d.asOf()+". Met includes staff whose evidence expires "+
-		"within 90 days, also counted as expiring.", 10, false, colText)
+		"soon (within 30 days unless the contract sets another window), also counted as expiring.", 10, false, colText)
 	rows := make([]row, 0, len(reqs))
 	bars := make([]hbar, 0, len(reqs))
 	for _, q := range reqs {
