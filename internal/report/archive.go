@@ -17,6 +17,7 @@ import (
 
 	"github.com/department/safeguarding-portal/internal/access"
 	"github.com/department/safeguarding-portal/internal/paged"
+	"github.com/department/safeguarding-portal/internal/partner"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -195,6 +196,11 @@ func (a *Archive) entry(ctx context.Context, id string, req Request, by Requeste
 			return Entry{}, fmt.Errorf("read contracts: %w", err)
 		}
 		for _, ct := range cts {
+			// Build leaves terminated contracts out of a partner's report, so
+			// they must not decide who may read it either.
+			if ct.Status == partner.Terminated {
+				continue
+			}
 			e.ContractIDs = append(e.ContractIDs, ct.ID)
 		}
 	}

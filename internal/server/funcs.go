@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/department/safeguarding-portal/internal/calendar"
 	"github.com/department/safeguarding-portal/internal/compliance"
 	"github.com/department/safeguarding-portal/internal/deadline"
 	"github.com/department/safeguarding-portal/internal/incident"
@@ -129,6 +130,24 @@ var pageFuncs = template.FuncMap{
 	"deliveryStateName":   func(st string) string { return deliveryStateNames[st] },
 	"dateTimeShort":       func(t time.Time) string { return t.In(london).Format("2 January 2006, 15:04") },
 	"fileSize":            fileSize,
+	// Governance reports' figures, written as their PDF writes them.
+	"reportNum":     reportNum,
+	"reportPercent": reportPercent,
+	"reportRAG":     reportRAGWord,
+	"reportRAGClass": func(r string) string {
+		if c, ok := ragClasses[r]; ok {
+			return c
+		}
+		return "govuk-tag--grey"
+	},
+	"reportMonth":   reportMonth,
+	"reportMinutes": reportMinutes,
+	"day": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return calendar.Format(calendar.Day(t))
+	},
 	// count says how many of something: "1 person", "3 people".
 	"count": func(n int, one, many string) string {
 		if n == 1 {

@@ -172,6 +172,16 @@ var matrix = map[string]row{
 	"GET /audit":     {probe: "/audit", dflt: same(403), by: signedIn(map[string]outcome{"auditor@department.example": same(200)})},
 	"GET /audit.csv": {probe: "/audit.csv", dflt: same(403), by: signedIn(map[string]outcome{"auditor@department.example": same(200)})},
 
+	// Governance reports, each named by a reference that does not exist: a
+	// 404 for everyone who may read reports (reports_test.go tries real ones
+	// across partners). An empty request is the form's errors.
+	"GET /reports":          {probe: "/reports", dflt: same(403), by: signedIn(reportReaders(200))},
+	"GET /reports/new":      {probe: "/reports/new", dflt: same(403), by: signedIn(reportWriters(200))},
+	"POST /reports":         {probe: "/reports", dflt: same(403), by: reportWriters(400)},
+	"GET /reports/:id":      {probe: "/reports/RPT-20260101-ZZZZZZ", dflt: same(403), by: signedIn(reportReaders(404))},
+	"GET /reports/:id/pdf":  {probe: "/reports/RPT-20260101-ZZZZZZ/pdf", dflt: same(403), by: signedIn(reportReaders(404))},
+	"GET /reports/:id/view": {probe: "/reports/RPT-20260101-ZZZZZZ/view", dflt: same(403), by: signedIn(reportReaders(404))},
+
 	// Inspections and actions, each named by an ID that does not exist: a 404
 	// for everyone allowed (oversight_test.go tries real ones across partners).
 	"GET /inspections":                    {probe: "/inspections", dflt: same(403), by: signedIn(oversightReaders(200))},
@@ -244,6 +254,20 @@ func incidentWriters(ok, auditor int) map[string]outcome {
 	}
 	m["auditor@department.example"] = same(auditor)
 	return m
+}
+
+// reportReaders is who may read governance reports: partners' compliance
+// officers (their own partner's editions) and the department's people.
+func reportReaders(ok int) map[string]outcome {
+	m := reportWriters(ok)
+	m["auditor@department.example"] = same(ok)
+	return m
+}
+
+// reportWriters is who may ask for governance reports.
+func reportWriters(ok int) map[string]outcome {
+	return map[string]outcome{"officer@northgate.example": same(ok), "officer@brightwell.example": same(ok),
+		"manager@department.example": same(ok), "lead@department.example": same(ok)}
 }
 
 // signedIn adds what pages answer people who are not signed in: a redirect to

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/department/safeguarding-portal/internal/access"
 	"github.com/department/safeguarding-portal/internal/auth"
@@ -16,7 +17,9 @@ type page struct {
 	CSRFToken string
 	Nav       []navItem
 	HomeHref  string
-	Data      any
+	// Refresh is how many seconds until the page reloads itself; 0 never.
+	Refresh int
+	Data    any
 }
 
 type navItem struct {
@@ -39,6 +42,7 @@ var extraNav = []struct {
 	action     access.Action
 	href, text string
 }{
+	{access.ViewReports, "/reports", "Reports"},
 	{access.ManageSessions, "/sessions", "Sessions"},
 	{access.ViewAudit, "/audit", "Audit trail"},
 }
@@ -46,6 +50,10 @@ var extraNav = []struct {
 // render writes a full page; a template failure becomes a 500 page, not half a page.
 func (s *Server) render(c *gin.Context, status int, name, title string, data any) {
 	p := page{Title: title, Data: data, HomeHref: "/"}
+	// A page still waiting on work done elsewhere says so by its data.
+	if r, ok := data.(interface{ RefreshAfter() int }); ok {
+		p.Refresh = r.RefreshAfter()
+	}
 	if sess := session(c); sess != nil {
 		id := sess.Identity
 		p.User = &id
@@ -59,7 +67,8 @@ func (s *Server) render(c *gin.Context, status int, name, title string, data any
 		who := access.PersonPrincipal(id, access.Scope{})
 		for _, extra := range extraNav {
 			if who.May(extra.action) {
-				p.Nav = append(p.Nav, navItem{Href: extra.href, Text: extra.text, Active: c.Request.URL.Path == extra.href})
+				path := c.Request.URL.Path
+				p.Nav = append(p.Nav, navItem{Href: extra.href, Text: extra.text, Active: path == extra.href || strings.HasPrefix(path, extra.href+"/")})
 			}
 		}
 		p.HomeHref = homePaths[id.PrimaryRole()]

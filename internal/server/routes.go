@@ -107,6 +107,7 @@ func (s *Server) routes() error {
 	s.concernRoutes(private)
 	s.oversightRoutes(private)
 	s.performanceRoutes(private)
+	s.reportRoutes(private)
 	private.GET("/escalations", s.allow(access.SignOffIncidents), s.escalationsList)
 	private.POST("/escalations/:delivery/retry", s.allow(access.SignOffIncidents), s.escalationRetry)
 	private.GET("/sessions", s.allow(access.ManageSessions), s.sessionsPage)
