@@ -67,6 +67,12 @@ const entry = `
   @include govuk.govuk-font($size: 24, $weight: bold);
 }
 
+// GOV.UK Frontend tightens the word spacing of the homepage link for the
+// GOV.UK wordmark; on a department's name in words it runs them together.
+.govuk-header__homepage-link {
+  word-spacing: normal;
+}
+
 // The footer's copyright link draws the crest (royal arms) in ::before. Our
 // image-url() removes the crest, and this removes the box it would occupy,
 // should a page ever render that link.
