@@ -16,33 +16,24 @@ import (
 	"github.com/department/safeguarding-portal/internal/auth"
 	"github.com/department/safeguarding-portal/internal/report"
 	"github.com/department/safeguarding-portal/internal/seed"
-	"github.com/department/safeguarding-portal/internal/store"
+	"github.com/department/safeguarding-portal/internal/store/storetest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
-// storeWithDemo starts an embedded store holding the demo partners.
+// storeWithDemo gives the test a database of its own holding the demo partners.
 func storeWithDemo(t *testing.T) (*mongo.Database, *audit.Trail) {
 	t.Helper()
 	ctx := context.Background()
-	embedded, err := store.StartEmbedded(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(embedded.Stop)
-	st, err := store.Connect(ctx, embedded.URI(), "portal")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close(context.Background()) })
-	trail := audit.New(st.DB)
+	db := storetest.Database(t)
+	trail := audit.New(db)
 	if err := trail.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := seed.Generate(ctx, st.DB, trail, slog.New(slog.NewTextHandler(io.Discard, nil)), seed.DemoSize); err != nil {
+	if err := seed.Generate(ctx, db, trail, slog.New(slog.NewTextHandler(io.Discard, nil)), seed.DemoSize); err != nil {
 		t.Fatal(err)
 	}
-	return st.DB, trail
+	return db, trail
 }
 
 var lead = access.PersonPrincipal(auth.Identity{Subject: "lead", Roles: []auth.Role{auth.SafeguardingLead}, Org: auth.DepartmentOrg}, access.Everything())

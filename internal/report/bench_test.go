@@ -19,7 +19,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/report"
 	"github.com/department/safeguarding-portal/internal/seed"
 	"github.com/department/safeguarding-portal/internal/staff"
-	"github.com/department/safeguarding-portal/internal/store"
+	"github.com/department/safeguarding-portal/internal/store/storetest"
 )
 
 // BenchmarkReports generates governance reports as the worker does (figures
@@ -28,7 +28,8 @@ import (
 // 10,000 incidents): one contract's report, and the portfolio report that
 // reads every roster. peak-MB is the most heap in use above where the
 // report started, sampled every millisecond; it includes the embedded
-// store's own allocations, which run in this process. Run with
+// store's own allocations, which run in this process. PORTAL_TEST_MONGODB_URI
+// runs it against another server (FerretDB on PostgreSQL, real MongoDB). Run with
 // go test -run '^$' -bench Reports -benchtime 5x -benchmem -timeout 60m ./internal/report/
 // (PORTAL_BENCH_STAFF=5000 for one tenth of the portfolio).
 func BenchmarkReports(b *testing.B) {
@@ -37,36 +38,27 @@ func BenchmarkReports(b *testing.B) {
 	if n, err := strconv.Atoi(os.Getenv("PORTAL_BENCH_STAFF")); err == nil {
 		size.Staff = n
 	}
-	embedded, err := store.StartEmbedded(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer embedded.Stop()
-	st, err := store.Connect(ctx, embedded.URI(), "portal")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close(ctx)
-	trail := audit.New(st.DB)
+	db := storetest.Database(b)
+	trail := audit.New(db)
 	if err := trail.EnsureIndexes(ctx); err != nil {
 		b.Fatal(err)
 	}
 	started := time.Now()
-	if err := seed.Generate(ctx, st.DB, trail, slog.New(slog.NewTextHandler(io.Discard, nil)), size); err != nil {
+	if err := seed.Generate(ctx, db, trail, slog.New(slog.NewTextHandler(io.Discard, nil)), size); err != nil {
 		b.Fatal(err)
 	}
-	contracts, err := partner.NewStore(st.DB).Contracts(ctx, access.Everything())
+	contracts, err := partner.NewStore(db).Contracts(ctx, access.Everything())
 	if err != nil {
 		b.Fatal(err)
 	}
 	contract := contracts[0]
 	roster := 0
-	if err := staff.NewStore(st.DB, trail).Each(ctx, access.Everything(), contract.PartnerID, func(staff.Member) error { roster++; return nil }); err != nil {
+	if err := staff.NewStore(db, trail).Each(ctx, access.Everything(), contract.PartnerID, func(staff.Member) error { roster++; return nil }); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("seeded %d partners, %d staff in %v; %s's partner has %d staff", size.Partners, size.Staff, time.Since(started).Round(time.Second), contract.ID, roster)
 
-	builder := report.NewBuilder(st.DB, trail, nil, nil, nil)
+	builder := report.NewBuilder(db, trail, nil, nil, nil)
 	today := calendar.Today(time.Now())
 	period, err := report.NewPeriod(calendar.AddMonths(today, -3), today)
 	if err != nil {
