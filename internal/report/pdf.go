@@ -314,7 +314,7 @@ func (d *pdfDoc) bullets(items []string, size float64) {
 // never the colour alone. It returns the tag's width.
 func (d *pdfDoc) ragTag(x, y float64, rag string, size float64) float64 {
 	d.font(true, size)
-	word := ragWord(rag)
+	word := RAGWord(rag)
 	w := d.f.GetStringWidth(word) + 4
 	h := lineHeight(size) + 0.8
 	d.fillColour(ragColour(rag))
@@ -355,7 +355,8 @@ func (d *pdfDoc) wrapLines(text string, w float64, maxLines int) []string {
 
 // Words and numbers as printed.
 
-func ragWord(rag string) string {
+// RAGWord is a rating as the report names it: never colour alone.
+func RAGWord(rag string) string {
 	switch strings.ToLower(rag) {
 	case "red":
 		return "Red"
@@ -391,10 +392,11 @@ func ragTextColour(rag string) rgb {
 // ragKeys are the ratings in the order a reader expects them.
 var ragKeys = []string{"red", "amber", "green", "grey"}
 
-// num prints a count with thousands separators: 1,234.
-func num(n int) string {
+// FormatCount writes a count with thousands separators, "1,234", as the
+// PDF and the accessible page both print it.
+func FormatCount(n int) string {
 	if n < 0 {
-		return "-" + num(-n)
+		return "-" + FormatCount(-n)
 	}
 	s := strconv.Itoa(n)
 	if len(s) <= 3 {
@@ -414,9 +416,9 @@ func num(n int) string {
 	return b.String()
 }
 
-// pct prints a share to one decimal place, never rounding a shortfall up to
+// FormatPercent writes a share to one decimal place, never rounding a shortfall up to
 // 100% or a few down to none.
-func pct(p float64) string {
+func FormatPercent(p float64) string {
 	s := strconv.FormatFloat(p, 'f', 1, 64)
 	switch {
 	case p < 100 && s == "100.0":
@@ -429,7 +431,7 @@ func pct(p float64) string {
 
 // ofText is "1,234 of 1,300 (94.9%)".
 func ofText(n, of int) string {
-	return num(n) + " of " + num(of) + " (" + pct(percent(n, of)) + ")"
+	return FormatCount(n) + " of " + FormatCount(of) + " (" + FormatPercent(percent(n, of)) + ")"
 }
 
 // countText prints a breakdown's count; a suppressed one only as its Text,
@@ -438,7 +440,7 @@ func countText(c Count) string {
 	if c.Suppressed {
 		return c.Text()
 	}
-	return num(c.N)
+	return FormatCount(c.N)
 }
 
 // minutesText is a lateness as people read it: "2 h 15 min", "1 day 3 h".
@@ -506,7 +508,7 @@ func niceMax(highest float64) (top, step float64) {
 
 func plural(n int, one, many string) string {
 	if n == 1 {
-		return num(n) + " " + one
+		return FormatCount(n) + " " + one
 	}
-	return num(n) + " " + many
+	return FormatCount(n) + " " + many
 }

@@ -313,7 +313,7 @@ func (d *pdfDoc) drawLineChart(caption string, months []string, values []*float6
 		}
 		x, y := xAt(i), yAt(*v)
 		f.Circle(x, y, 1.0, "F")
-		label := pct(*v)
+		label := FormatPercent(*v)
 		// Above a peak, below a trough, so the line leaves the label
 		// clear; and away from the threshold line.
 		above, below := y-2.2, y+4.4
@@ -406,7 +406,7 @@ func (d *pdfDoc) drawMonthBars(caption string, months []string, a, b []int, aNam
 			f.Line(plotX, y, plotX+plotW, y)
 		}
 		d.textColour(colSecondary)
-		label := num(int(v))
+		label := FormatCount(int(v))
 		f.Text(plotX-1.5-f.GetStringWidth(label), y+1.1, label)
 	}
 
@@ -423,7 +423,7 @@ func (d *pdfDoc) drawMonthBars(caption string, months []string, a, b []int, aNam
 				d.fillColour(c)
 				f.Rect(bx, y, barW, bottom-y, "F")
 			}
-			label := num(v)
+			label := FormatCount(v)
 			d.textColour(colText)
 			if w := f.GetStringWidth(label); w <= barW+1.5 {
 				f.Text(bx+(barW-w)/2, y-1, label)
@@ -439,4 +439,4 @@ func (d *pdfDoc) drawMonthBars(caption string, months []string, a, b []int, aNam
 }
 
 // pct0 prints a whole percentage, for axis ticks: "90%".
-func pct0(v float64) string { return num(int(math.Round(v))) + "%" }
+func pct0(v float64) string { return FormatCount(int(math.Round(v))) + "%" }

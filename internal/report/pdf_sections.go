@@ -181,7 +181,7 @@ func (d *pdfDoc) cover() {
 	d.textColour(ragTextColour(r.Summary.RAG))
 	d.font(true, 17)
 	f.SetXY(marginL+4, y+2.5)
-	f.CellFormat(contentW-8, 8, "Overall rating: "+ragWord(r.Summary.RAG), "", 0, "L", false, 0, "")
+	f.CellFormat(contentW-8, 8, "Overall rating: "+RAGWord(r.Summary.RAG), "", 0, "L", false, 0, "")
 	d.font(false, 9.5)
 	note := "The worst rating of the contracts in this report on " + d.asOf() + "."
 	if d.single() {
@@ -208,10 +208,10 @@ func (d *pdfDoc) cover() {
 		d.font(false, 10)
 		d.textColour(colText)
 		f.SetXY(x+4, y+2.5)
-		f.CellFormat(w-20, 5, ragWord(k), "", 0, "L", false, 0, "")
+		f.CellFormat(w-20, 5, RAGWord(k), "", 0, "L", false, 0, "")
 		d.font(true, 12)
 		f.SetXY(x+w-18, y+2.5)
-		f.CellFormat(16, 5, num(r.Summary.Ratings[k]), "", 0, "R", false, 0, "")
+		f.CellFormat(16, 5, FormatCount(r.Summary.Ratings[k]), "", 0, "R", false, 0, "")
 	}
 	f.SetY(y + 10 + 6)
 
@@ -223,23 +223,23 @@ func (d *pdfDoc) cover() {
 	s := r.Summary
 	staffLabel := "staff meet every requirement"
 	if s.Unassessed > 0 {
-		staffLabel += "; " + num(s.Unassessed) + " not yet assessed"
+		staffLabel += "; " + FormatCount(s.Unassessed) + " not yet assessed"
 	}
 	figs := []figure{
 		{value: ofText(s.Compliant, s.Staff), label: staffLabel, span: 2},
-		{value: num(s.VettingGaps), label: "staff with a vetting gap"},
-		{value: num(s.ExpiringIn90Days), label: "staff with evidence due in the next 90 days"},
-		{value: num(s.Notified), label: "serious incidents notified in the period"},
-		{value: num(s.Late), label: "incidents notified late"},
-		{value: pct(s.OnTimePercent()), label: "of incidents notified on time"},
-		{value: num(s.OpenActions), label: "open actions"},
-		{value: num(s.OverdueActions), label: "actions overdue"},
-		{value: num(s.Inspections), label: "inspections completed in the period"},
+		{value: FormatCount(s.VettingGaps), label: "staff with a vetting gap"},
+		{value: FormatCount(s.ExpiringIn90Days), label: "staff with evidence due in the next 90 days"},
+		{value: FormatCount(s.Notified), label: "serious incidents notified in the period"},
+		{value: FormatCount(s.Late), label: "incidents notified late"},
+		{value: FormatPercent(s.OnTimePercent()), label: "of incidents notified on time"},
+		{value: FormatCount(s.OpenActions), label: "open actions"},
+		{value: FormatCount(s.OverdueActions), label: "actions overdue"},
+		{value: FormatCount(s.Inspections), label: "inspections completed in the period"},
 	}
 	if d.isDepartment() {
-		figs = append(figs, figure{value: num(s.Escalations), label: "escalations to safeguarding leads"})
+		figs = append(figs, figure{value: FormatCount(s.Escalations), label: "escalations to safeguarding leads"})
 	}
-	figs = append(figs, figure{value: num(s.Suspended), label: "contracts suspended"})
+	figs = append(figs, figure{value: FormatCount(s.Suspended), label: "contracts suspended"})
 	d.figureGrid(figs, 3, 19)
 }
 
@@ -265,7 +265,7 @@ func (d *pdfDoc) contractsSection() {
 	}
 	rows := make([]row, 0, len(r.Contracts))
 	for _, c := range r.Contracts {
-		staff := pct(c.CompliantPercent())
+		staff := FormatPercent(c.CompliantPercent())
 		if c.Staff == 0 {
 			staff = "No staff"
 		}
@@ -308,11 +308,11 @@ func (d *pdfDoc) ratingsSection() {
 		d.f.CellFormat(contentW-w-2, lineHeight(9.5)+0.8, d.fitText(strings.Join(parts, " · "), contentW-w-2), "", 1, "L", false, 0, "")
 		d.f.SetY(d.f.GetY() + 2)
 		if c.Threshold > 0 {
-			d.para("Performance points this month: "+num(c.Points)+", against a threshold of "+num(c.Threshold)+
+			d.para("Performance points this month: "+FormatCount(c.Points)+", against a threshold of "+FormatCount(c.Threshold)+
 				" before service credits are due.", 9.5, false, colText)
 		}
 		if len(c.Reasons) > 0 {
-			d.para("Why it is rated "+ragWord(c.RAG)+":", 10, true, colText)
+			d.para("Why it is rated "+RAGWord(c.RAG)+":", 10, true, colText)
 			d.bullets(c.Reasons, 10)
 		}
 		if len(c.Measures) == 0 {
@@ -389,7 +389,7 @@ func (d *pdfDoc) requirementsSection() {
 	rows := make([]row, 0, len(reqs))
 	bars := make([]hbar, 0, len(reqs))
 	for _, q := range reqs {
-		p := pct(q.Percent())
+		p := FormatPercent(q.Percent())
 		if q.Applicable == 0 {
 			p = "Not applicable"
 		}
@@ -398,7 +398,7 @@ func (d *pdfDoc) requirementsSection() {
 			numCell(q.Expiring), numCell(q.Expired), numCell(q.Missing), numCell(q.Awaiting),
 		}})
 		if q.Applicable > 0 {
-			bars = append(bars, hbar{label: q.Name, value: q.Percent(), text: pct(q.Percent())})
+			bars = append(bars, hbar{label: q.Name, value: q.Percent(), text: FormatPercent(q.Percent())})
 		}
 	}
 	d.table("", []col{
@@ -455,8 +455,8 @@ func (d *pdfDoc) expiriesSection() {
 	d.para(intro, 10, false, colText)
 	if len(rows) > 1 {
 		rows = append(rows, row{cells: []cell{
-			bold("All contracts"), txt(""), {text: num(total.Within30), bold: true}, {text: num(total.Within60), bold: true},
-			{text: num(total.Within90), bold: true}, {text: num(total.Total()), bold: true},
+			bold("All contracts"), txt(""), {text: FormatCount(total.Within30), bold: true}, {text: FormatCount(total.Within60), bold: true},
+			{text: FormatCount(total.Within90), bold: true}, {text: FormatCount(total.Total()), bold: true},
 		}})
 	}
 	d.table("", []col{
@@ -520,10 +520,10 @@ func (d *pdfDoc) incidentsSection() {
 	}
 	d.ensure(2*19 + 8)
 	d.figureGrid([]figure{
-		{value: num(inc.Notified), label: "serious incidents notified in the period"},
-		{value: num(inc.Critical), label: "critical incidents"},
-		{value: num(inc.Late), label: "notified after their deadline"},
-		{value: pct(inc.OnTimePercent()), label: "notified on time"},
+		{value: FormatCount(inc.Notified), label: "serious incidents notified in the period"},
+		{value: FormatCount(inc.Critical), label: "critical incidents"},
+		{value: FormatCount(inc.Late), label: "notified after their deadline"},
+		{value: FormatPercent(inc.OnTimePercent()), label: "notified on time"},
 		{value: lateness, label: "average lateness of those notified late", span: 2},
 	}, 3, 19)
 
@@ -581,7 +581,7 @@ func (d *pdfDoc) incidentsSection() {
 		bars:    bars,
 		max:     top,
 		step:    step,
-		tick:    func(v float64) string { return num(int(math.Round(v))) },
+		tick:    func(v float64) string { return FormatCount(int(math.Round(v))) },
 		colour:  colBlue,
 		note:    note,
 	})
@@ -622,10 +622,10 @@ func (d *pdfDoc) trendSection() {
 	for _, p := range tr {
 		s, o := "Not counted", "Not counted"
 		if p.StaffPercent != nil {
-			s = pct(*p.StaffPercent)
+			s = FormatPercent(*p.StaffPercent)
 		}
 		if p.OnTimePercent != nil {
-			o = pct(*p.OnTimePercent)
+			o = FormatPercent(*p.OnTimePercent)
 		} else if p.Notified == 0 {
 			o = "None notified"
 		}
@@ -719,7 +719,7 @@ func (d *pdfDoc) actionsSection() {
 	d.sectionHeading("Actions", 30)
 	s := r.Summary
 	d.para(plural(s.OpenActions, "action was", "actions were")+" open on "+d.asOf()+", of which "+
-		num(s.OverdueActions)+" "+pluralWord(s.OverdueActions, "was", "were")+" overdue.", 10, false, colText)
+		FormatCount(s.OverdueActions)+" "+pluralWord(s.OverdueActions, "was", "were")+" overdue.", 10, false, colText)
 	if len(r.Contracts) == 0 {
 		return
 	}
@@ -743,7 +743,7 @@ func (d *pdfDoc) actionsSection() {
 	for _, c := range r.Contracts {
 		if !d.single() {
 			d.subHeading(contractName(c), 20, true)
-			d.para(plural(c.OpenActions, "open action", "open actions")+", "+num(c.OverdueActions)+" overdue.", 10, false, colText)
+			d.para(plural(c.OpenActions, "open action", "open actions")+", "+FormatCount(c.OverdueActions)+" overdue.", 10, false, colText)
 		}
 		if len(c.Actions) == 0 {
 			continue

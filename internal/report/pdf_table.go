@@ -55,9 +55,9 @@ func dateCol(title string, w float64) col { return col{title: title, w: w, align
 
 func txt(s string) cell  { return cell{text: s} }
 func bold(s string) cell { return cell{text: s, bold: true} }
-func numCell(n int) cell { return cell{text: num(n)} }
+func numCell(n int) cell { return cell{text: FormatCount(n)} }
 func ragCell(rag string) cell {
-	return cell{text: ragWord(rag), rag: rag}
+	return cell{text: RAGWord(rag), rag: rag}
 }
 
 type laidRow struct {

@@ -135,7 +135,7 @@ func TestContractReportPDF(t *testing.T) {
 	// Headline figures: incidents notified / late / on time, actions.
 	s := r.Summary
 	wantText(t, pages[0],
-		num(s.Notified), pct(s.OnTimePercent()), "open actions", "actions overdue",
+		FormatCount(s.Notified), FormatPercent(s.OnTimePercent()), "open actions", "actions overdue",
 		"escalations to safeguarding leads", "contracts suspended", "inspections completed in the period")
 
 	wantText(t, all,
@@ -150,7 +150,7 @@ func TestContractReportPDF(t *testing.T) {
 		"Findings:", "Overdue", "Last inspected on 30 November 2026",
 	)
 	for _, q := range r.Requirements {
-		wantText(t, all, q.Name, pct(q.Percent()))
+		wantText(t, all, q.Name, FormatPercent(q.Percent()))
 	}
 	for _, w := range []string{"Red", "Amber", "Green"} {
 		wantText(t, all, w)
@@ -366,16 +366,16 @@ func TestRenderPDFNeedsAGenerationTime(t *testing.T) {
 
 func TestPDFFormatting(t *testing.T) {
 	for _, c := range []struct{ got, want string }{
-		{num(0), "0"},
-		{num(999), "999"},
-		{num(1234), "1,234"},
-		{num(1234567), "1,234,567"},
-		{num(-1500), "-1,500"},
-		{pct(94.92), "94.9%"},
-		{pct(99.97), "99.9%"}, // a shortfall never reads as 100%
-		{pct(100), "100.0%"},
-		{pct(0.01), "0.1%"},
-		{pct(0), "0.0%"},
+		{FormatCount(0), "0"},
+		{FormatCount(999), "999"},
+		{FormatCount(1234), "1,234"},
+		{FormatCount(1234567), "1,234,567"},
+		{FormatCount(-1500), "-1,500"},
+		{FormatPercent(94.92), "94.9%"},
+		{FormatPercent(99.97), "99.9%"}, // a shortfall never reads as 100%
+		{FormatPercent(100), "100.0%"},
+		{FormatPercent(0.01), "0.1%"},
+		{FormatPercent(0), "0.0%"},
 		{ofText(1234, 1300), "1,234 of 1,300 (94.9%)"},
 		{minutesText(135), "2 h 15 min"},
 		{minutesText(45), "45 min"},
@@ -385,9 +385,9 @@ func TestPDFFormatting(t *testing.T) {
 		{monthLabel("2026-06"), "Jun 2026"},
 		{countText(Count{Label: "x", N: 3, Suppressed: true}), "fewer than 5"},
 		{countText(Count{Label: "x", N: 1500}), "1,500"},
-		{ragWord("amber"), "Amber"},
-		{ragWord(""), "Not rated"},
-		{ragWord("grey"), "Not rated"},
+		{RAGWord("amber"), "Amber"},
+		{RAGWord(""), "Not rated"},
+		{RAGWord("grey"), "Not rated"},
 		{dateText(calendar.Date(2026, 3, 3)), "3 March 2026"},
 	} {
 		if c.got != c.want {

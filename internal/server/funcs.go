@@ -7,6 +7,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/incident"
 	"github.com/department/safeguarding-portal/internal/oversight"
 	"github.com/department/safeguarding-portal/internal/records"
+	"github.com/department/safeguarding-portal/internal/report"
 	"github.com/department/safeguarding-portal/internal/requirements"
 	"html/template"
 	"strconv"
@@ -131,9 +132,10 @@ var pageFuncs = template.FuncMap{
 	"dateTimeShort":       func(t time.Time) string { return t.In(london).Format("2 January 2006, 15:04") },
 	"fileSize":            fileSize,
 	// Governance reports' figures, written as their PDF writes them.
-	"reportNum":     reportNum,
-	"reportPercent": reportPercent,
-	"reportRAG":     reportRAGWord,
+	// The accessible page writes figures as the PDF does, so the two read alike.
+	"reportNum":     report.FormatCount,
+	"reportPercent": report.FormatPercent,
+	"reportRAG":     report.RAGWord,
 	"reportRAGClass": func(r string) string {
 		if c, ok := ragClasses[r]; ok {
 			return c

@@ -374,46 +374,6 @@ func (s *Server) reportView(c *gin.Context) {
 	s.render(c, http.StatusOK, "report-view", r.Title, reportViewPage{Entry: reportEntry{e}, Report: r})
 }
 
-// The accessible page writes figures as the PDF does, so the two read alike.
-
-// reportNum is a count with thousands separated: "1,234".
-func reportNum(n int) string {
-	if n < 0 {
-		return "-" + reportNum(-n)
-	}
-	s := strconv.Itoa(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
-
-// reportPercent is a share to one decimal place that never rounds to
-// 100% short of everyone, nor to 0% above no one.
-func reportPercent(p float64) string {
-	s := strconv.FormatFloat(p, 'f', 1, 64)
-	switch {
-	case p < 100 && s == "100.0":
-		s = "99.9"
-	case p > 0 && s == "0.0":
-		s = "0.1"
-	}
-	return s + "%"
-}
-
-// reportRAGWord is a rating as the report names it.
-func reportRAGWord(rag string) string {
-	switch rag {
-	case "red":
-		return "Red"
-	case "amber":
-		return "Amber"
-	case "green":
-		return "Green"
-	}
-	return "Not rated"
-}
-
 // reportMonth is a trend month ("2026-11") as people read it: "November 2026".
 func reportMonth(month string) string {
 	t, err := time.Parse("2006-01", month)
