@@ -449,7 +449,14 @@ func (s *Store) Seed(ctx context.Context, ins []Incident) error {
 		for i, d := range docs {
 			docs[i] = tallyOf(d.(Incident))
 		}
-		if _, err := s.tallies().InsertMany(ctx, docs); err != nil {
+		// A portal running meanwhile may have reconciled some of these
+		// tallies already: those are the same, and stand.
+		_, err := s.tallies().InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+		var bulk mongo.BulkWriteException
+		if errors.As(err, &bulk) && bulk.WriteConcernError == nil && !slices.ContainsFunc(bulk.WriteErrors, func(we mongo.BulkWriteError) bool { return we.Code != 11000 }) {
+			err = nil
+		}
+		if err != nil {
 			return fmt.Errorf("seed incident tallies: %w", err)
 		}
 	}

@@ -37,6 +37,9 @@ func BenchmarkDashboard(b *testing.B) {
 	if err := seed.Generate(ctx, p.App.Store.DB, p.App.Trail, slog.New(slog.NewTextHandler(io.Discard, nil)), size); err != nil {
 		b.Fatal(err)
 	}
+	if err := p.App.Server.RecountFigures(ctx); err != nil {
+		b.Fatal(err)
+	}
 	seeded := time.Since(start)
 	c := portaltest.Client(b)
 	portaltest.SignIn(b, c, p.URL, "lead@department.example")

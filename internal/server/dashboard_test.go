@@ -110,6 +110,9 @@ func TestDashboardFiguresAgreeWithRawRecords(t *testing.T) {
 	if err := seed.Generate(ctx, db, p.App.Trail, slog.New(slog.NewTextHandler(io.Discard, nil)), seed.Size{Partners: 3, Staff: 450}); err != nil {
 		t.Fatal(err)
 	}
+	if err := p.App.Server.RecountFigures(ctx); err != nil {
+		t.Fatal(err)
+	}
 	c := settledDashboard(t, p.URL, "lead@department.example", "/portfolio")
 	// Record the performance failures the hourly detection would, now.
 	if n, err := p.App.Server.DetectPerformance(ctx, time.Now()); err != nil || n == 0 {
