@@ -406,28 +406,6 @@ func (s *Store) TimelinessSince(ctx context.Context, scope access.Scope, since t
 	return out, nil
 }
 
-// Notification is when an incident was notified under a contract, and how late.
-type Notification struct {
-	ContractID string        `bson:"contract_id"`
-	NotifiedAt time.Time     `bson:"notified_at"`
-	LateBy     time.Duration `bson:"late_by"`
-}
-
-// NotifiedSince lists, for the incidents within reach notified since a time,
-// when and how late each was: a contract's timeliness in any period can be
-// counted from it.
-func (s *Store) NotifiedSince(ctx context.Context, scope access.Scope, since time.Time) ([]Notification, error) {
-	tallies, err := s.NotifiedBetween(ctx, scope, since, time.Time{})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Notification, len(tallies))
-	for i, t := range tallies {
-		out[i] = Notification{ContractID: t.ContractID, NotifiedAt: t.NotifiedAt, LateBy: t.LateBy}
-	}
-	return out, nil
-}
-
 // Seed stores incidents in bulk, for filling an empty store with demo or
 // scale data. Like the other seeds it records no audit events: nobody
 // notified these.

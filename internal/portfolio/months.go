@@ -61,13 +61,12 @@ func monthStart(t time.Time) time.Time {
 	return time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, calendar.London)
 }
 
-// MonthStart is the instant the London month containing t began.
-func MonthStart(t time.Time) time.Time { return monthStart(t) }
+// PreviousMonthStart is the instant the London month before the one
+// containing t began: the figures count notifications from then.
+func PreviousMonthStart(t time.Time) time.Time { return monthStart(monthStart(t).Add(-time.Hour)) }
 
 // PreviousMonth is the month before the one containing t.
-func PreviousMonth(t time.Time) string {
-	return MonthKey(monthStart(t).Add(-time.Hour))
-}
+func PreviousMonth(t time.Time) string { return MonthKey(PreviousMonthStart(t)) }
 
 func monthID(contractID, month string) string { return contractID + " " + month }
 
@@ -237,8 +236,8 @@ func (c *Counter) CountAll(ctx context.Context) error {
 func (c *Counter) Count(ctx context.Context, partnerID string) error {
 	now := c.now()
 	scope := access.PartnerScope(partnerID)
-	notices := func() ([]incident.Notification, error) {
-		return c.Incidents.NotifiedSince(ctx, scope, monthStart(monthStart(now).Add(-time.Hour)))
+	notices := func() ([]incident.Tally, error) {
+		return c.Incidents.NotifiedBetween(ctx, scope, PreviousMonthStart(now), time.Time{})
 	}
 	months, last, err := c.count(ctx, partnerID, now, nil, notices)
 	if err != nil {
@@ -266,7 +265,7 @@ func (c *Counter) Count(ctx context.Context, partnerID string) error {
 // month began, at least, for the partner's contracts, once the roster has
 // been read: the caller reads them once for every partner it counts, and
 // may read them while the roster is read.
-func (c *Counter) Figures(ctx context.Context, partnerID string, now time.Time, visit func(staff.Member), notices func() ([]incident.Notification, error)) (map[string]Month, error) {
+func (c *Counter) Figures(ctx context.Context, partnerID string, now time.Time, visit func(staff.Member), notices func() ([]incident.Tally, error)) (map[string]Month, error) {
 	months, _, err := c.count(ctx, partnerID, now, visit, notices)
 	return months, err
 }
@@ -278,7 +277,7 @@ type Notifications struct{ Notified, Late int }
 // staff figures from the stored assessments, read in one pass over the
 // roster, and notifications from those given. It returns this month's
 // figures and last month's notifications, by contract.
-func (c *Counter) count(ctx context.Context, partnerID string, now time.Time, visit func(staff.Member), notified func() ([]incident.Notification, error)) (map[string]Month, map[string]Notifications, error) {
+func (c *Counter) count(ctx context.Context, partnerID string, now time.Time, visit func(staff.Member), notified func() ([]incident.Tally, error)) (map[string]Month, map[string]Notifications, error) {
 	scope := access.PartnerScope(partnerID)
 	contracts, err := c.Partners.Contracts(ctx, scope)
 	if err != nil {

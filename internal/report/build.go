@@ -161,7 +161,7 @@ func (b *Builder) Build(ctx context.Context, id string, req Request, generatedBy
 	if req.Period.Start().Before(readFrom) {
 		readFrom = req.Period.Start()
 	}
-	if last := portfolio.MonthStart(portfolio.MonthStart(now).Add(-time.Hour)); last.Before(readFrom) {
+	if last := portfolio.PreviousMonthStart(now); last.Before(readFrom) {
 		readFrom = last
 	}
 	// The incidents are read while the first roster is: on the embedded
@@ -176,21 +176,10 @@ func (b *Builder) Build(ctx context.Context, id string, req Request, generatedBy
 		t, err := b.Incidents.NotifiedBetween(ctx, scope, readFrom, time.Time{})
 		incidentsRead <- read{t, err}
 	}()
-	var tallies []incident.Tally
-	var notices []incident.Notification
-	var incidentsErr error
-	gotIncidents := sync.OnceFunc(func() {
+	talliesRead := sync.OnceValues(func() ([]incident.Tally, error) {
 		r := <-incidentsRead
-		tallies, incidentsErr = r.tallies, r.err
-		notices = make([]incident.Notification, len(tallies))
-		for i, t := range tallies {
-			notices[i] = incident.Notification{ContractID: t.ContractID, NotifiedAt: t.NotifiedAt, LateBy: t.LateBy}
-		}
+		return r.tallies, r.err
 	})
-	noticesRead := func() ([]incident.Notification, error) {
-		gotIncidents()
-		return notices, incidentsErr
-	}
 
 	// One pass over each partner's roster counts its contracts' staff as
 	// the dashboard does, and who has evidence falling due. Should any
@@ -207,7 +196,7 @@ func (b *Builder) Build(ctx context.Context, id string, req Request, generatedBy
 	g.SetLimit(2)
 	for _, pid := range partners {
 		g.Go(func() error {
-			months, mine, dueIn90, err := b.countPartner(gctx, pid, now, noticesRead, included)
+			months, mine, dueIn90, err := b.countPartner(gctx, pid, now, talliesRead, included)
 			if err != nil {
 				return err
 			}
@@ -235,10 +224,14 @@ func (b *Builder) Build(ctx context.Context, id string, req Request, generatedBy
 
 	// With no partner counted (no live contracts), nothing has waited
 	// for the incidents yet.
-	if _, err := noticesRead(); err != nil {
+	tallies, err := talliesRead()
+	if err != nil {
 		return Report{}, err
 	}
-	stored, err := b.Counter.Months(ctx, scope, monthKeys...)
+	// The trend's months and last month, which ratings compare against,
+	// in one read.
+	thisMonth, lastMonth := portfolio.MonthKey(now), portfolio.PreviousMonth(now)
+	stored, err := b.Counter.Months(ctx, scope, append(slices.Clone(monthKeys), lastMonth)...)
 	if err != nil {
 		return Report{}, err
 	}
@@ -248,11 +241,6 @@ func (b *Builder) Build(ctx context.Context, id string, req Request, generatedBy
 	}
 
 	detailed := req.Kind != PortfolioReport
-	thisMonth, lastMonth := portfolio.MonthKey(now), portfolio.PreviousMonth(now)
-	lastMonths, err := b.Counter.Months(ctx, scope, lastMonth)
-	if err != nil {
-		return Report{}, err
-	}
 	byID := map[string]*Contract{}
 	for _, ct := range contracts {
 		c := Contract{ID: ct.ID, Title: ct.Title, PartnerID: ct.PartnerID, PartnerName: names[ct.PartnerID],
@@ -272,7 +260,7 @@ func (b *Builder) Build(ctx context.Context, id string, req Request, generatedBy
 				c.Requirements = b.requirements(m.Staff.Requirements)
 			}
 		}
-		if m, ok := lastMonths[lastMonth][ct.ID]; ok {
+		if m, ok := stored[lastMonth][ct.ID]; ok {
 			lastP = &m
 		}
 		rating := portfolio.Rate(cs.Facts(ct, thisP, lastP))
@@ -322,7 +310,7 @@ func (b *Builder) Build(ctx context.Context, id string, req Request, generatedBy
 // bringing them up to date first if any has gone stale, with the expiries
 // of the contracts included and how many people have something due in 90
 // days.
-func (b *Builder) countPartner(ctx context.Context, partnerID string, now time.Time, notices func() ([]incident.Notification, error),
+func (b *Builder) countPartner(ctx context.Context, partnerID string, now time.Time, notices func() ([]incident.Tally, error),
 	included map[string]bool) (map[string]portfolio.Month, map[string]*Expiries, int, error) {
 	today := calendar.Today(now)
 	stale := func(staff.Member) bool { return false }
