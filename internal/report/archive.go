@@ -389,18 +389,29 @@ func (a *Archive) claimNext(ctx context.Context, now time.Time) (Entry, bool, er
 		a.finish(ctx, e, bson.D{{Key: "status", Value: Failed}, {Key: "failure", Value: "The report could not be generated after three attempts."}})
 		return Entry{}, false, nil
 	}
+	taken, ok, err := a.take(ctx, e, now)
+	if err != nil || !ok {
+		return Entry{}, err == nil, err // another replica took it; look again
+	}
+	return taken, true, nil
+}
+
+// take claims a report as it was read (queued, failed, or running under a
+// lease run out) for this replica: the update is conditional on the state
+// read, so of several replicas trying at once only one gets it.
+func (a *Archive) take(ctx context.Context, e Entry, now time.Time) (Entry, bool, error) {
 	until := now.Add(lease).UTC()
 	res, err := a.entries.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: e.ID}, {Key: "status", Value: e.Status}, {Key: "attempts", Value: e.Attempts}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: Running}, {Key: "worker", Value: a.worker}, {Key: "lease_until", Value: until}}},
-			{Key: "$inc", Value: bson.D{{Key: "attempts", Value: 1}}}})
+			{Key: "$inc", Value: bson.D{{Key: "attempts", Value: 1}}}, {Key: "$unset", Value: bson.D{{Key: "failure", Value: ""}}}})
 	if err != nil {
 		return Entry{}, false, fmt.Errorf("claim report %s: %w", e.ID, err)
 	}
 	if res.ModifiedCount == 0 {
-		return Entry{}, true, nil // another replica took it; look again
+		return Entry{}, false, nil
 	}
-	e.Status, e.Worker, e.LeaseUntil, e.Attempts = Running, a.worker, &until, e.Attempts+1
+	e.Status, e.Worker, e.LeaseUntil, e.Attempts, e.Failure = Running, a.worker, &until, e.Attempts+1, ""
 	return e, true, nil
 }
 
@@ -539,31 +550,19 @@ func (a *Archive) await(ctx context.Context, id string, wait time.Duration) (Ent
 		if err := a.entries.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&e); err != nil {
 			return Entry{}, nil, fmt.Errorf("read scheduled report %s: %w", id, err)
 		}
-		switch e.Status {
-		case Ready:
+		if e.Status == Ready {
 			pdf, err := a.PDF(ctx, e)
 			return e, pdf, err
-		case Failed:
-			// An earlier run today failed: this one tries again.
-			until := time.Now().Add(lease).UTC()
-			res, err := a.entries.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "status", Value: Failed}},
-				bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: Running}, {Key: "worker", Value: a.worker}, {Key: "lease_until", Value: until}}},
-					{Key: "$unset", Value: bson.D{{Key: "failure", Value: ""}}}})
-			if err != nil {
-				return Entry{}, nil, fmt.Errorf("retry scheduled report %s: %w", id, err)
-			}
-			if res.ModifiedCount == 1 {
-				e.Status, e.Worker, e.LeaseUntil = Running, a.worker, &until
-				return a.makeScheduled(ctx, e)
-			}
 		}
-		if e.LeaseUntil != nil && e.LeaseUntil.Before(time.Now()) {
-			// Its maker stopped: queue it for whichever worker comes next,
-			// this one included.
-			a.entries.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "status", Value: Running}, {Key: "lease_until", Value: e.LeaseUntil}},
-				bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: Queued}}}})
-			if claimed, ok, err := a.claimNext(ctx, time.Now()); err == nil && ok && claimed.ID == id {
-				a.generate(ctx, claimed)
+		// An earlier run today failed, or its maker stopped: this one
+		// takes it over, unless another replica does first.
+		if e.Status == Failed || e.LeaseUntil != nil && e.LeaseUntil.Before(time.Now()) {
+			taken, ok, err := a.take(ctx, e, time.Now())
+			if err != nil {
+				return Entry{}, nil, fmt.Errorf("take over scheduled report %s: %w", id, err)
+			}
+			if ok {
+				return a.makeScheduled(ctx, taken)
 			}
 		}
 		if time.Now().After(deadline) {

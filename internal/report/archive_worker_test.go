@@ -175,3 +175,41 @@ func TestArchiveWorkersGenerateEveryReportAndKeepItUnchanged(t *testing.T) {
 		<-done
 	}
 }
+
+// A scheduled report is made once a day: a run that finds it failed, or
+// left by a run that stopped, makes it itself; one that finds it ready
+// writes the same bytes.
+func TestScheduledReportIsTakenOverWhenItsRunFailedOrStopped(t *testing.T) {
+	db, trail := storeWithDemo(t)
+	ctx := context.Background()
+	a := report.NewArchive(db, report.NewBuilder(db, trail, nil, nil, nil), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	month, _ := report.ParsePeriod("2026-10")
+	req := report.Request{Kind: report.PartnerReport, SubjectID: "northgate", Period: month, Edition: report.DepartmentEdition}
+	first, _, err := a.Scheduled(ctx, req, time.Now(), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := time.Now().Add(-time.Minute).UTC()
+	for i, state := range []bson.D{
+		{{Key: "status", Value: report.Failed}, {Key: "failure", Value: "The scheduled report could not be generated."}},
+		{{Key: "status", Value: report.Running}, {Key: "lease_until", Value: stale}, {Key: "worker", Value: "gone"}},
+	} {
+		if _, err := db.Collection("reports").UpdateOne(ctx, bson.D{{Key: "_id", Value: first.ID}}, bson.D{{Key: "$set", Value: state}}); err != nil {
+			t.Fatal(err)
+		}
+		again, _, err := a.Scheduled(ctx, req, time.Now(), time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.ID != first.ID || again.Status != report.Ready || again.Attempts != first.Attempts+i+1 || again.Failure != "" {
+			t.Errorf("run %d: %s %s after %d attempts (%q)", i+2, again.ID, again.Status, again.Attempts, again.Failure)
+		}
+	}
+	last, same, err := a.Scheduled(ctx, req, time.Now(), time.Minute)
+	if err != nil || last.ID != first.ID || len(same) == 0 {
+		t.Fatalf("a run finding it ready: %s, %d bytes, %v", last.ID, len(same), err)
+	}
+	if n, err := db.Collection("reports").CountDocuments(ctx, bson.D{}); err != nil || n != 1 {
+		t.Errorf("%d reports archived for one schedule (%v)", n, err)
+	}
+}
