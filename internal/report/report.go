@@ -104,12 +104,7 @@ func (s Summary) CompliantPercent() float64 { return percent(s.Compliant, s.Staf
 
 // OnTimePercent is the share of the period's notifications made on time;
 // 100 with none made.
-func (s Summary) OnTimePercent() float64 {
-	if s.Notified == 0 {
-		return 100
-	}
-	return percent(s.Notified-s.Late, s.Notified)
-}
+func (s Summary) OnTimePercent() float64 { return onTime(s.Notified, s.Late) }
 
 // Contract is one contract's part of a report.
 type Contract struct {
@@ -162,12 +157,7 @@ type Contract struct {
 func (c Contract) CompliantPercent() float64 { return percent(c.Compliant, c.Staff) }
 
 // OnTimePercent is the share of the period's notifications made on time; 100 with none.
-func (c Contract) OnTimePercent() float64 {
-	if c.Notified == 0 {
-		return 100
-	}
-	return percent(c.Notified-c.Late, c.Notified)
-}
+func (c Contract) OnTimePercent() float64 { return onTime(c.Notified, c.Late) }
 
 // Measure is one thing a contract is rated on.
 type Measure struct {
@@ -218,12 +208,7 @@ type Incidents struct {
 }
 
 // OnTimePercent is the share notified on time; 100 with none.
-func (i Incidents) OnTimePercent() float64 {
-	if i.Notified == 0 {
-		return 100
-	}
-	return percent(i.Notified-i.Late, i.Notified)
-}
+func (i Incidents) OnTimePercent() float64 { return onTime(i.Notified, i.Late) }
 
 // Count is one row of a breakdown. Suppressed counts are shown as "fewer
 // than 5" (N is then zero and must not be printed).
@@ -278,6 +263,14 @@ type Escalation struct {
 	Status   string     `json:"status"` // as people read it
 	Outcome  string     `json:"outcome,omitempty"`
 	Decided  *time.Time `json:"decided,omitempty"`
+}
+
+// onTime is the share of notifications made on time; 100 with none made.
+func onTime(notified, late int) float64 {
+	if notified == 0 {
+		return 100
+	}
+	return percent(notified-late, notified)
 }
 
 func percent(n, of int) float64 {
