@@ -59,20 +59,24 @@ func (s *Server) reportChoicesFor(c *gin.Context) (reportChoices, error) {
 	if err != nil {
 		return reportChoices{}, fmt.Errorf("list partners: %w", err)
 	}
-	for _, org := range partners {
-		if !p.Scope.All() {
-			// Read to decide, never shown: contracts of this partner out of the caller's reach.
-			theirs, err := s.partners.Contracts(ctx, access.PartnerScope(org.ID))
-			if err != nil {
-				return reportChoices{}, fmt.Errorf("list contracts of %s: %w", org.ID, err)
-			}
-			if slices.ContainsFunc(theirs, func(ct partner.Contract) bool {
-				return ct.Status != partner.Terminated && !p.Scope.IncludesContract(ct.ID, ct.PartnerID)
-			}) {
-				continue
+	// Read to decide, never shown: every live contract, to find partners
+	// with one out of the caller's reach.
+	var outOfReach []string
+	if !p.Scope.All() {
+		all, err := s.partners.Contracts(ctx, access.Everything())
+		if err != nil {
+			return reportChoices{}, fmt.Errorf("list contracts: %w", err)
+		}
+		for _, ct := range all {
+			if ct.Status != partner.Terminated && !p.Scope.IncludesContract(ct.ID, ct.PartnerID) {
+				outOfReach = append(outOfReach, ct.PartnerID)
 			}
 		}
-		ch.Partners = append(ch.Partners, org)
+	}
+	for _, org := range partners {
+		if !slices.Contains(outOfReach, org.ID) {
+			ch.Partners = append(ch.Partners, org)
+		}
 	}
 	return ch, nil
 }
