@@ -22,6 +22,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/department/safeguarding-portal/internal/doclock"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -128,7 +129,7 @@ type Trail struct {
 
 	regMu      sync.Mutex
 	registered map[string]*mongo.Collection
-	guards     map[string]Guard
+	locks      map[string]*doclock.Striped
 
 	now func() time.Time
 	// afterWrite runs between a business write and the append of its event, so a
@@ -142,7 +143,7 @@ func New(db *mongo.Database) *Trail {
 		events:     db.Collection(eventsCollection),
 		head:       db.Collection(headCollection),
 		registered: map[string]*mongo.Collection{},
-		guards:     map[string]Guard{},
+		locks:      map[string]*doclock.Striped{},
 		now:        time.Now,
 	}
 }

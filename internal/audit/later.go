@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/department/safeguarding-portal/internal/doclock"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
@@ -128,34 +129,48 @@ func (t *Trail) clearSettled(settled []settling) {
 	}
 }
 
-// A Guard serialises this process's writes to some of a collection's
-// documents, for stores whose updates are not atomic: the embedded store
-// reads a document, then writes it whole, so a write in between is lost.
-// It locks the documents with ids and returns what unlocks them.
-type Guard func(ids []any) (unlock func())
+// GuardWrites returns the lock set that serialises this process's writes
+// to coll's documents, for stores whose updates are not atomic: the
+// embedded store reads a document, then writes it whole, so a write in
+// between is lost. Every store over coll must take these locks rather than
+// its own, as must the trail's own later writes (clearing settled events):
+// the server and the report builder each open stores over the same
+// collections, and locks private to one of them left the other's changes,
+// and the settler's, free to overwrite its own.
+func (t *Trail) GuardWrites(coll *mongo.Collection) *doclock.Striped {
+	return t.Locks("collection " + coll.Database().Name() + "." + coll.Name())
+}
 
-// GuardWrites makes the trail's own later writes to coll (clearing settled
-// events) take guard, as the collection's owner takes it for its changes.
-func (t *Trail) GuardWrites(coll *mongo.Collection, guard Guard) {
+// Locks returns the process's lock set called name, the same for every
+// store sharing this trail, for serialising changes other than to one
+// document (such as to one contract's status through several documents).
+func (t *Trail) Locks(name string) *doclock.Striped {
 	t.regMu.Lock()
 	defer t.regMu.Unlock()
-	t.guards[coll.Database().Name()+"."+coll.Name()] = guard
+	locks := t.locks[name]
+	if locks == nil {
+		locks = &doclock.Striped{}
+		t.locks[name] = locks
+	}
+	return locks
+}
+
+func (t *Trail) guardedBy(coll *mongo.Collection) *doclock.Striped {
+	t.regMu.Lock()
+	defer t.regMu.Unlock()
+	return t.locks["collection "+coll.Database().Name()+"."+coll.Name()]
 }
 
 func (t *Trail) guarded(coll *mongo.Collection) bool {
-	t.regMu.Lock()
-	defer t.regMu.Unlock()
-	return t.guards[coll.Database().Name()+"."+coll.Name()] != nil
+	return t.guardedBy(coll) != nil
 }
 
 func (t *Trail) guard(coll *mongo.Collection, ids []any) (unlock func()) {
-	t.regMu.Lock()
-	g := t.guards[coll.Database().Name()+"."+coll.Name()]
-	t.regMu.Unlock()
-	if g == nil {
+	locks := t.guardedBy(coll)
+	if locks == nil {
 		return func() {}
 	}
-	return g(ids)
+	return locks.LockAll(ids)
 }
 
 // Flush waits until every event queued by InsertSettlingLater so far has

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/department/safeguarding-portal/internal/audit"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -75,18 +76,15 @@ func TestInsertSettlingLaterLeavesFailuresToRecover(t *testing.T) {
 }
 
 // In a guarded collection Recover removes emptied markers under the
-// owner's locks, naming the documents it changes.
+// owner's locks, which are the same for every store sharing the trail.
 func TestRecoverRemovesEmptyMarkersUnderTheGuard(t *testing.T) {
 	tr, db := newTrail(t)
 	ctx := context.Background()
 	staff := db.Collection("staff")
-	var guarded [][]any
-	var mu sync.Mutex
-	tr.GuardWrites(staff, func(ids []any) func() {
-		mu.Lock()
-		guarded = append(guarded, ids)
-		return mu.Unlock
-	})
+	locks := tr.GuardWrites(staff)
+	if tr.GuardWrites(staff) != locks || tr.GuardWrites(db.Collection("other")) == locks {
+		t.Fatal("stores over one collection would not share its locks")
+	}
 	var ids []bson.ObjectID
 	for i := range 3 {
 		m := member{ID: bson.NewObjectID(), PartnerID: "p1", Name: "A Person"}
@@ -98,13 +96,22 @@ func TestRecoverRemovesEmptyMarkersUnderTheGuard(t *testing.T) {
 	if _, field := pendingIDs(t, staff, ids[0]); !field {
 		t.Fatal("no emptied marker to remove")
 	}
-	if _, err := tr.RecoverOlderThan(ctx, 0); err != nil {
+	unlock := locks.Lock(ids[1].Hex())
+	recovered := make(chan error, 1)
+	go func() {
+		_, err := tr.RecoverOlderThan(ctx, 0)
+		recovered <- err
+	}()
+	select {
+	case err := <-recovered:
+		t.Fatalf("Recover changed the documents while their owner held a lock (%v)", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	unlock()
+	if err := <-recovered; err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range ids {
 		noneIsPending(t, staff, id, true)
-	}
-	if len(guarded) != 1 || len(guarded[0]) != 3 {
-		t.Errorf("guard taken for %v, want once for the three documents", guarded)
 	}
 }

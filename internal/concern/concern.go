@@ -208,7 +208,7 @@ type Store struct {
 	// locks serialise this process's changes to one concern;
 	// contractLocks its changes to one contract's status through
 	// concerns. A change holding both takes the concern's first.
-	locks, contractLocks doclock.Striped
+	locks, contractLocks *doclock.Striped
 	// afterClaim, if set, runs between taking a decision to suspend and
 	// changing the contract's status; an error stops there, as a crash
 	// would. For tests.
@@ -220,7 +220,8 @@ type Store struct {
 func NewStore(db *mongo.Database, trail *audit.Trail, contracts Contracts) *Store {
 	s := &Store{db: db, trail: trail, contracts: contracts}
 	trail.Register(s.coll())
-	trail.GuardWrites(s.coll(), s.locks.LockAll)
+	s.locks = trail.GuardWrites(s.coll())
+	s.contractLocks = trail.Locks("contract status through concerns")
 	return s
 }
 

@@ -39,7 +39,7 @@ type Store struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// locks serialise this process's changes to one incident.
-	locks doclock.Striped
+	locks *doclock.Striped
 	// talliesBehind is set when an incident was stored but its tally was
 	// not: the next read of tallies puts it right first.
 	talliesBehind atomic.Bool
@@ -49,7 +49,7 @@ type Store struct {
 func NewStore(db *mongo.Database, trail *audit.Trail) *Store {
 	s := &Store{db: db, trail: trail}
 	trail.Register(s.incidents())
-	trail.GuardWrites(s.incidents(), s.locks.LockAll)
+	s.locks = trail.GuardWrites(s.incidents())
 	return s
 }
 

@@ -224,7 +224,7 @@ func (s *Store) move(ctx context.Context, scope access.Scope, id string, version
 	if err != nil {
 		return Action{}, ErrNotFound
 	}
-	defer s.locks.Lock(oid.Hex())()
+	defer s.actionLocks.Lock(oid.Hex())()
 	a, err := s.GetAction(ctx, scope, id)
 	if err != nil {
 		return Action{}, err

@@ -186,7 +186,7 @@ func (s *Store) Complete(ctx context.Context, scope access.Scope, id string, ver
 	if err != nil {
 		return Inspection{}, ErrNotFound
 	}
-	defer s.locks.Lock(oid.Hex())()
+	defer s.inspectionLocks.Lock(oid.Hex())()
 	in, err := s.GetInspection(ctx, scope, id)
 	if err != nil {
 		return Inspection{}, err

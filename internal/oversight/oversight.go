@@ -94,8 +94,9 @@ type Store struct {
 	contracts Contracts
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// locks serialise this process's changes to one record.
-	locks doclock.Striped
+	// inspectionLocks and actionLocks serialise this process's changes to
+	// one record.
+	inspectionLocks, actionLocks *doclock.Striped
 }
 
 // NewStore keeps inspections and actions in db, records their changes in
@@ -103,8 +104,8 @@ type Store struct {
 func NewStore(db *mongo.Database, trail *audit.Trail, contracts Contracts) *Store {
 	s := &Store{db: db, trail: trail, contracts: contracts}
 	trail.Register(s.inspections(), s.actions())
-	trail.GuardWrites(s.inspections(), s.locks.LockAll)
-	trail.GuardWrites(s.actions(), s.locks.LockAll)
+	s.inspectionLocks = trail.GuardWrites(s.inspections())
+	s.actionLocks = trail.GuardWrites(s.actions())
 	return s
 }
 

@@ -169,8 +169,8 @@ type Store struct {
 	Now func() time.Time
 	// locks serialise this process's changes to one failure, scoreLocks
 	// to one stored score.
-	locks      doclock.Striped
-	scoreLocks doclock.Striped
+	locks      *doclock.Striped
+	scoreLocks *doclock.Striped
 }
 
 // NewStore keeps failures in db, records their changes in trail, finds
@@ -179,7 +179,8 @@ type Store struct {
 func NewStore(db *mongo.Database, trail *audit.Trail, contracts Contracts, defaults *Terms) *Store {
 	s := &Store{db: db, trail: trail, contracts: contracts, defaults: *cmp.Or(defaults, DefaultTerms())}
 	trail.Register(s.failures())
-	trail.GuardWrites(s.failures(), s.locks.LockAll)
+	s.locks = trail.GuardWrites(s.failures())
+	s.scoreLocks = trail.Locks("performance scores")
 	return s
 }
 
