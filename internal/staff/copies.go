@@ -175,11 +175,20 @@ func (s *Store) changed(ctx context.Context, partnerID string, written ...Member
 	})
 }
 
+// versionBumpTimeout bounds a roster version bump that has outlived its
+// caller's context.
+const versionBumpTimeout = 10 * time.Second
+
 // changedWith bumps the partner's roster version and, if this process's copy
 // was current just before, applies patch to a clone of its members; a nil
 // patch drops the copy instead. The bump and the patch happen under one
 // lock, so this process's own writes never miss each other's bumps.
 func (s *Store) changedWith(ctx context.Context, partnerID string, patch func([]Member) []Member) {
+	// The write has landed whatever the caller's context does now (a
+	// client gone, a shutdown), and other replicas learn of it only from
+	// the bump.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), versionBumpTimeout)
+	defer cancel()
 	c := s.copies
 	c.mu.Lock()
 	defer c.mu.Unlock()
