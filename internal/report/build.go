@@ -724,9 +724,11 @@ func firstParagraph(text string, max int) string {
 }
 
 // NewBuilder reads reports' figures from db with the portal's catalogue,
-// incident rules and performance terms (nil for the built-in defaults).
-// The server and the report command build it alike, so a scheduled report
-// counts exactly what a page-requested one does.
+// incident rules and performance terms (nil for the built-in defaults),
+// through stores of its own: for the report command and tests. The server
+// gives a Builder its own stores of the same kinds, with the same
+// settings, so a scheduled report counts exactly what a page-requested
+// one does.
 func NewBuilder(db *mongo.Database, trail *audit.Trail, catalogue *requirements.Catalogue, rules *incident.Rules, terms *performance.Terms) *Builder {
 	catalogue = cmp.Or(catalogue, requirements.Default())
 	partners := partner.NewStore(db).WithTrail(trail)

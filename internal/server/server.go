@@ -197,7 +197,11 @@ func New(d Deps) (*Server, error) {
 	if s.apiSchemas, err = compileAPISchemas(); err != nil {
 		return nil, err
 	}
-	s.reports = report.NewArchive(d.Store.DB, report.NewBuilder(d.Store.DB, d.Trail, s.requirements, s.incidentRules, d.PerformanceTerms), s.log)
+	// The builder reads through the server's own stores, not copies of
+	// them: they hold in-process state a report must share, such as the
+	// roster copies and the incident tallies still owed.
+	s.reports = report.NewArchive(d.Store.DB, &report.Builder{Partners: s.partners, Counter: s.counter, Rating: s.rating, Incidents: s.incidents,
+		Catalogue: s.requirements, Rules: s.incidentRules, Upkeep: s.upkeep}, s.log)
 	s.formAction = formAction(s.cfg.BaseURL, s.providers)
 	s.backgroundCtx, s.stopBackground = context.WithCancel(context.Background())
 	if err := s.routes(); err != nil {
