@@ -16,6 +16,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"strings"
 )
 
 // Kinds accepted: what a contract manager's laptop opens without running
@@ -154,14 +155,22 @@ func sizeText(n int64) string {
 // htmlMarkers are the starts of tags that make a file a web page or an SVG
 // with script: sniffed as HTML (as older browsers and plug-ins did with any
 // tag in a file's first bytes) it would run in whatever origin opened it.
-// They cannot occur in a PDF outside a string, a certificate's text has no
-// reason to hold them, and in compressed data the chance of one by accident
-// is below one in 2^40 per byte. Tags like <object> are left out: manuals
-// quote them in plain text ("<object definition>"), and without one of
-// these they do not make a page.
+// They cannot occur in a PDF outside a string, and a certificate's text has
+// no reason to hold them. Tags like <object> are left out: manuals quote
+// them in plain text ("<object definition>"), and without one of these they
+// do not make a page.
+//
+// A marker counts only where the tag name ends, at one of tagNameEnds, as
+// it must to be read as that tag. Compressed data (a scan's image, a
+// photo) is near random, and there "<svg" in any case turns up by chance
+// about once in 2^29 bytes: one 2 MB photo in 256 was refused for it. With
+// the end of the name required, about once in 2^34 bytes.
 var htmlMarkers = [][]byte{
 	[]byte("<script"), []byte("<html"), []byte("<!doctype html"), []byte("<svg"), []byte("<iframe"),
 }
+
+// tagNameEnds are the bytes that end a tag's name in HTML.
+const tagNameEnds = " \t\n\f\r/>"
 
 // findSecondFile refuses a file that is also another file: a web page, or an
 // archive whose directory an archive reader (or a Java plug-in, the GIFAR
@@ -175,7 +184,8 @@ func findSecondFile(data []byte) *Refusal {
 		}
 		i += j
 		for _, m := range htmlMarkers {
-			if len(data)-i >= len(m) && bytes.EqualFold(data[i:i+len(m)], m) {
+			end := i + len(m)
+			if end < len(data) && bytes.EqualFold(data[i:end], m) && strings.IndexByte(tagNameEnds, data[end]) >= 0 {
 				return refuse(msgHidden, "a web page")
 			}
 		}

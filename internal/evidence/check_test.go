@@ -53,6 +53,7 @@ func TestCheckAccepts(t *testing.T) {
 		"PNG":                               {"photo.png", pngFile(t), evidence.PNG},
 		"JPEG":                              {"photo.jpg", jpegFile(t), evidence.JPEG},
 		"JPEG with a motion photo's video":  {"photo.jpg", cat(jpegFile(t), []byte("\x00\x00\x00\x18ftypmp42 video data")), evidence.JPEG},
+		"tag-like bytes by chance":          {"photo.jpg", cat(jpegFile(t), []byte("\x00\x00\x00\x18ftypmp42 \x91<SVg\x07<htmlQ<script")), evidence.JPEG},
 		"name says PNG, content is a PDF":   {"scan.png", certificatePDF(), evidence.PDF},
 		"name says PDF, content is a JPEG":  {"scan.pdf", jpegFile(t), evidence.JPEG},
 	} {
@@ -177,6 +178,7 @@ func TestCheckRefuses(t *testing.T) {
 		"PNG with HTML in a chunk":   {"c.png", withPNGChunk(png, "tEXt", []byte("Comment\x00<SCRIPT>alert(1)</SCRIPT>")), msgWebPage},
 		"PNG with data after IEND":   {"c.png", cat(png, []byte("payload")), "The selected file contains hidden content (data after the end of the image) and cannot be accepted. Save it again as a PDF, PNG or JPEG"},
 		"JPEG with SVG in a comment": {"c.jpg", cat(jpg[:2], []byte("\xff\xfe\x00\x10<svg onload=x>"), jpg[2:]), msgWebPage},
+		"PDF with a slash-ended tag": {"c.pdf", certificatePDFWith(pdfCatalog, "<< /Note (<svg/onload=alert(1)>) >>"), msgWebPage},
 
 		// Images that do not decode.
 		"truncated PNG":               {"c.png", png[:len(png)-20], msgImage},
@@ -208,11 +210,15 @@ func TestCheckRefuses(t *testing.T) {
 func TestCheckShortNamesInImageData(t *testing.T) {
 	data := make([]byte, 256<<10)
 	_, _ = rand.Read(data)
-	// Random bytes can spell an archive record ("PK" then 3 4 or 5 6), which
-	// is refused for its own reason: break every "PK" so only the names count.
+	// Random bytes can spell an archive record ("PK" then 3 4 or 5 6) or,
+	// rarely, a tag such as "<svg ", each refused for its own reason: break
+	// every "PK" and "<" so only the names count.
 	for i := range len(data) - 1 {
 		if data[i] == 'P' && data[i+1] == 'K' {
 			data[i] = 'Q'
+		}
+		if data[i] == '<' {
+			data[i] = '='
 		}
 	}
 	copy(data[1000:], "/JS (")
