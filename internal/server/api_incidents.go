@@ -311,7 +311,10 @@ func (s *Server) notify(c *gin.Context, key, hash string, body []byte) (int, str
 	if err := json.Unmarshal(body, &n); err != nil {
 		return refuseFields([]incident.FieldError{{Pointer: "", Detail: "The body could not be read as an incident: " + err.Error()}})
 	}
-	ct, contractOK := s.notifiableContract(c, n.ContractID)
+	ct, contractOK, err := s.notifiableContract(c, n.ContractID)
+	if err != nil {
+		return 0, "", nil, err
+	}
 	now := time.Now()
 	if errs := n.Check(s.incidentRules, contractOK, now); len(errs) > 0 {
 		return refuseFields(errs)
@@ -371,15 +374,26 @@ func validateBody(c *gin.Context, schema *jsonschema.Schema, body []byte) (int, 
 
 // notifiableContract is the caller's contract with id, if it is one
 // incidents can be notified under (any but a terminated one).
-func (s *Server) notifiableContract(c *gin.Context, id string) (partner.Contract, bool) {
+//
+// A contract that is missing, out of reach, another organisation's or
+// terminated is not notifiable (false, nil). A failure to read it is an
+// error: answered as a wrong contract, a partner system would be told not
+// to retry a notice the law requires, when retrying is what would work.
+func (s *Server) notifiableContract(c *gin.Context, id string) (partner.Contract, bool, error) {
 	if id == "" {
-		return partner.Contract{}, false
+		return partner.Contract{}, false, nil
 	}
 	ct, err := s.partners.GetContract(c.Request.Context(), principal(c).Scope, id)
-	if err != nil || ct.PartnerID != principal(c).Org || ct.Status == partner.Terminated {
-		return partner.Contract{}, false
+	if errors.Is(err, partner.ErrNotFound) {
+		return partner.Contract{}, false, nil
 	}
-	return ct, true
+	if err != nil {
+		return partner.Contract{}, false, fmt.Errorf("check contract: %w", err)
+	}
+	if ct.PartnerID != principal(c).Org || ct.Status == partner.Terminated {
+		return partner.Contract{}, false, nil
+	}
+	return ct, true, nil
 }
 
 // apiFail answers a failure of the service itself, logged without the

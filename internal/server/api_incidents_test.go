@@ -332,8 +332,30 @@ func TestAPINotifyRefusesInvalidNotices(t *testing.T) {
 			k.check(t, "Problem", string(b))
 		})
 	}
+
+	// A contract the store cannot read is the service's failure, not a
+	// wrong contract: the system is told to retry, and the retry works.
+	contracts := p.App.Store.DB.Collection("contracts")
+	unreadable := bson.D{{Key: "_id", Value: "CS-ACC-2025-099"}, {Key: "partner_id", Value: "northgate"}, {Key: "title", Value: 42},
+		{Key: "service_line", Value: "accommodation"}, {Key: "status", Value: "active"}}
+	if _, err := contracts.InsertOne(context.Background(), unreadable); err != nil {
+		t.Fatal(err)
+	}
+	key := newKey()
+	resp, out := north.do(http.MethodPost, "/api/v1/incidents", key, notice(t, map[string]any{"contract_id": "CS-ACC-2025-099"}))
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(out, "Retry") {
+		t.Errorf("a contract the store cannot read: %d %q, want 503 problem+json\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), out)
+	}
+	k.check(t, "Problem", out)
 	if n := countDocuments(t, p, "incidents", notifiedHere()); n != 0 {
 		t.Errorf("refused notices stored %d incidents", n)
+	}
+	if _, err := contracts.UpdateOne(context.Background(), bson.D{{Key: "_id", Value: "CS-ACC-2025-099"}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "title", Value: "Overflow accommodation"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if resp, out := north.do(http.MethodPost, "/api/v1/incidents", key, notice(t, map[string]any{"contract_id": "CS-ACC-2025-099"})); resp.StatusCode != http.StatusCreated {
+		t.Errorf("the retry once the contract reads: %d %s", resp.StatusCode, out)
 	}
 }
 

@@ -348,7 +348,13 @@ func (s *Server) notifiableContracts(c *gin.Context) ([]partner.Contract, error)
 
 func (s *Server) readContract(c *gin.Context, q *question, d *incident.Draft) []fieldError {
 	id := strings.TrimSpace(c.PostForm("contract"))
-	_, ok := s.notifiableContract(c, id)
+	_, ok, err := s.notifiableContract(c, id)
+	if err != nil {
+		// The answer is not kept, so the page asks for it again rather than
+		// storing a contract it could not check.
+		s.log.Error("check incident contract", "err", err, "request_id", c.GetString(ctxRequestID))
+		return []fieldError{{"contract", "The contract could not be checked just now. Try again"}}
+	}
 	if ok || id == "" {
 		// Only a contract the page offered is kept: another organisation's,
 		// sent by a crafted form, is refused and never stored.
@@ -1098,7 +1104,9 @@ func (s *Server) checkRows(c *gin.Context, d incident.Draft, n incident.Notice, 
 // showCheck renders the check page with problems, if any.
 func (s *Server) showCheck(c *gin.Context, status int, d incident.Draft, problems []placed) {
 	n := noticeOf(d)
-	ct, _ := s.notifiableContract(c, n.ContractID)
+	// Only for the contract's title: if it cannot be read, the page shows
+	// the reference alone, and sending checks the contract again.
+	ct, _, _ := s.notifiableContract(c, n.ContractID)
 	page := checkAnswersPage{Draft: d, Sections: s.checkRows(c, d, n, ct), Action: draftURL(d, "check", false),
 		Back: draftURL(d, questions[len(questions)-1].slug, false), DeleteAddress: draftURL(d, "delete", false)}
 	for _, p := range problems {
@@ -1154,7 +1162,12 @@ func (s *Server) sendDraft(c *gin.Context) {
 		}
 	}
 	n := noticeOf(d)
-	ct, contractOK := s.notifiableContract(c, n.ContractID)
+	ct, contractOK, err := s.notifiableContract(c, n.ContractID)
+	if err != nil {
+		release()
+		s.fail(c, "send incident draft", err)
+		return
+	}
 	now := time.Now()
 	problems := s.draftProblems(d, n, contractOK, now)
 	by := incident.Actor{Kind: "person", ID: p.Subject, Name: displayName(c), Side: "partner"}
