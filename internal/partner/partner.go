@@ -7,6 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/department/safeguarding-portal/internal/access"
@@ -44,6 +47,31 @@ type Partner struct {
 	// manager go on to add the first contract of a partner they just added,
 	// before any contract puts the partner in their scope; see Claimable.
 	CreatedBy string `bson:"created_by,omitempty"`
+}
+
+// ComplianceAddresses are the addresses the department writes to about
+// the partner's compliance (reminders of actions, reports ready): its
+// contacts whose role names compliance, or, if it has none, every contact.
+// Each address once, in lower case and a stable order.
+func (p Partner) ComplianceAddresses() []string {
+	var compliance, all []string
+	for _, c := range p.Contacts {
+		addr, err := mail.ParseAddress(strings.TrimSpace(c.Email))
+		if err != nil {
+			continue
+		}
+		to := strings.ToLower(addr.Address)
+		all = append(all, to)
+		if strings.Contains(strings.ToLower(c.Role), "compliance") {
+			compliance = append(compliance, to)
+		}
+	}
+	out := compliance
+	if len(out) == 0 {
+		out = all
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // Contact is a named person at a partner the department can reach.

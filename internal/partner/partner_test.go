@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -277,5 +278,21 @@ func TestStoreWithoutTrailRefusesChanges(t *testing.T) {
 	err := s.Create(context.Background(), partner.Partner{ID: "x", Name: "X", CompaniesHouseNumber: "12345678"}, ev("partner.create"))
 	if err == nil {
 		t.Error("a store without an audit trail made a change")
+	}
+}
+
+// The contacts whose role names compliance, or every contact if none does.
+func TestComplianceAddresses(t *testing.T) {
+	p := partner.Partner{Contacts: []partner.Contact{
+		{Name: "Olivia Hart", Role: "Compliance officer", Email: "Officer@Northgate.example"},
+		{Name: "Raj Shah", Role: "Finance director", Email: "finance@northgate.example"},
+		{Name: "Olivia Hart", Role: "Head of compliance", Email: "officer@northgate.example"},
+	}}
+	if got := strings.Join(p.ComplianceAddresses(), " "); got != "officer@northgate.example" {
+		t.Errorf("recipients %q, want the compliance officer once", got)
+	}
+	p.Contacts = p.Contacts[1:2]
+	if got := strings.Join(p.ComplianceAddresses(), " "); got != "finance@northgate.example" {
+		t.Errorf("recipients without a compliance contact %q, want every contact", got)
 	}
 }

@@ -15,8 +15,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/mail"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -207,7 +205,7 @@ func (r *Reminders) Enqueue(ctx context.Context, now time.Time) (int, error) {
 			return nil
 		}
 		p := byID[a.PartnerID]
-		for _, to := range Recipients(p) {
+		for _, to := range p.ComplianceAddresses() {
 			pending = append(pending, r.delivery(a, p, rem, to))
 		}
 		if len(pending) >= batch {
@@ -248,30 +246,6 @@ func (r *Reminders) delivery(a oversight.Action, p partner.Partner, rem Reminder
 		Subject:     subject,
 		Body:        body,
 	}
-}
-
-// Recipients are the addresses reminders about p's actions go to: its
-// contacts whose role names compliance, or, if it has none, every contact.
-// Each address once, in a stable order.
-func Recipients(p partner.Partner) []string {
-	var compliance, all []string
-	for _, c := range p.Contacts {
-		addr, err := mail.ParseAddress(strings.TrimSpace(c.Email))
-		if err != nil {
-			continue
-		}
-		to := strings.ToLower(addr.Address)
-		all = append(all, to)
-		if strings.Contains(strings.ToLower(c.Role), "compliance") {
-			compliance = append(compliance, to)
-		}
-	}
-	out := compliance
-	if len(out) == 0 {
-		out = all
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
 }
 
 var sourceNames = map[string]string{

@@ -74,22 +74,6 @@ func TestScheduleDue(t *testing.T) {
 	}
 }
 
-// The contacts whose role names compliance, or every contact if none does.
-func TestRecipients(t *testing.T) {
-	p := partner.Partner{Contacts: []partner.Contact{
-		{Name: "Olivia Hart", Role: "Compliance officer", Email: "Officer@Northgate.example"},
-		{Name: "Raj Shah", Role: "Finance director", Email: "finance@northgate.example"},
-		{Name: "Olivia Hart", Role: "Head of compliance", Email: "officer@northgate.example"},
-	}}
-	if got := strings.Join(reminders.Recipients(p), " "); got != "officer@northgate.example" {
-		t.Errorf("recipients %q, want the compliance officer once", got)
-	}
-	p.Contacts = p.Contacts[1:2]
-	if got := strings.Join(reminders.Recipients(p), " "); got != "finance@northgate.example" {
-		t.Errorf("recipients without a compliance contact %q, want every contact", got)
-	}
-}
-
 type fixture struct {
 	db      *mongo.Database
 	actions *oversight.Store
