@@ -412,6 +412,9 @@ func ensureRosterIndexes(ctx context.Context, db *mongo.Database, trail *audit.T
 	if err := reminders.EnsureIndexes(ctx, db); err != nil {
 		return err
 	}
+	if err := escalation.NewOutboxIn(db, report.NoticesCollection).EnsureIndexes(ctx); err != nil {
+		return fmt.Errorf("report notice outbox: %w", err)
+	}
 	if err := performance.NewStore(db, trail, partner.NewStore(db), nil).EnsureIndexes(ctx); err != nil {
 		return err
 	}
@@ -451,6 +454,8 @@ func Report(ctx context.Context, cfg config.Config, log *slog.Logger, req report
 		return err
 	}
 	archive := report.NewArchive(st.DB, report.NewBuilder(st.DB, trail, catalogue, rules, terms), log)
+	// Stored here, sent by the portal's replicas.
+	archive.Announce = report.NewNotices(st.DB, partner.NewStore(st.DB), cfg.BaseURL).Ready
 	if err := archive.EnsureIndexes(ctx); err != nil {
 		return err
 	}

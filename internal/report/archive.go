@@ -124,6 +124,50 @@ type Archive struct {
 	wake  chan struct{}
 	// Render turns figures into a PDF; RenderPDF unless a test says otherwise.
 	Render func(Report) ([]byte, error)
+	// Announce, if set, is told of each report this archive makes ready
+	// and, from Run, hourly of every report ready in the last week: an
+	// announcement lost to a crash or a store failure just after the report
+	// was made is made late rather than never. It must store what it
+	// announces once however often it is told (Notices.Ready does).
+	Announce func(ctx context.Context, e Entry) (int, error)
+	// lastAnnounced is when Run last went over the week's reports.
+	lastAnnounced time.Time
+}
+
+// announceWithin is how far back Run goes over ready reports to announce
+// what was not.
+const announceWithin = 7 * 24 * time.Hour
+
+// announce tells Announce of a ready report; a failure waits for Run.
+func (a *Archive) announce(ctx context.Context, e Entry) {
+	if a.Announce == nil {
+		return
+	}
+	if _, err := a.Announce(ctx, e); err != nil && ctx.Err() == nil {
+		a.log.Error("report announcement not stored; it is tried again within the hour", "report_id", e.ID, "err", err)
+	}
+}
+
+// announceRecent tells Announce of every report made ready in the last
+// week, at most hourly.
+func (a *Archive) announceRecent(ctx context.Context, now time.Time) {
+	if a.Announce == nil || now.Sub(a.lastAnnounced) < time.Hour {
+		return
+	}
+	a.lastAnnounced = now
+	cur, err := a.entries.Find(ctx, bson.D{{Key: "status", Value: Ready}, {Key: "finished_at", Value: bson.D{{Key: "$gte", Value: now.Add(-announceWithin).UTC()}}}})
+	if err != nil {
+		a.log.Error("recent reports not read for announcement", "err", err)
+		return
+	}
+	var recent []Entry
+	if err := cur.All(ctx, &recent); err != nil {
+		a.log.Error("recent reports not read for announcement", "err", err)
+		return
+	}
+	for _, e := range recent {
+		a.announce(ctx, e)
+	}
 }
 
 // NewArchive keeps reports in db, generating them with builder.
@@ -354,6 +398,7 @@ func (a *Archive) Run(ctx context.Context, poll time.Duration) {
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
 	for {
+		a.announceRecent(ctx, time.Now())
 		for {
 			e, ok, err := a.claimNext(ctx, time.Now())
 			if err != nil {
@@ -445,6 +490,7 @@ func (a *Archive) generate(ctx context.Context, e Entry) {
 		return
 	}
 	log.Info("report generated", "pages", e.Pages, "bytes", e.Size, "took", time.Since(started).Round(time.Millisecond))
+	a.announce(ctx, e)
 }
 
 func (a *Archive) make(ctx context.Context, e *Entry) error {
@@ -481,8 +527,12 @@ func (a *Archive) store(ctx context.Context, e *Entry, r Report) error {
 	}
 	sum := sha256.Sum256(pdf)
 	e.SHA256, e.Size, e.Pages = hex.EncodeToString(sum[:]), int64(len(pdf)), countPages(pdf)
-	return a.finish(ctx, *e, bson.D{{Key: "status", Value: Ready}, {Key: "pdf_file", Value: e.PDFFile}, {Key: "data_file", Value: e.DataFile},
-		{Key: "sha256", Value: e.SHA256}, {Key: "size", Value: e.Size}, {Key: "pages", Value: e.Pages}})
+	if err := a.finish(ctx, *e, bson.D{{Key: "status", Value: Ready}, {Key: "pdf_file", Value: e.PDFFile}, {Key: "data_file", Value: e.DataFile},
+		{Key: "sha256", Value: e.SHA256}, {Key: "size", Value: e.Size}, {Key: "pages", Value: e.Pages}}); err != nil {
+		return err
+	}
+	e.Status = Ready
+	return nil
 }
 
 // countPages counts the page objects of a PDF: "/Type /Page" not followed
@@ -545,7 +595,7 @@ func (a *Archive) makeScheduled(ctx context.Context, e Entry) (Entry, []byte, er
 		a.finish(context.WithoutCancel(ctx), e, bson.D{{Key: "status", Value: Failed}, {Key: "failure", Value: "The scheduled report could not be generated."}})
 		return Entry{}, nil, err
 	}
-	e.Status = Ready
+	a.announce(ctx, e)
 	pdf, err := a.PDF(ctx, e)
 	return e, pdf, err
 }

@@ -6,10 +6,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/department/safeguarding-portal/internal/access"
 	"github.com/department/safeguarding-portal/internal/audit"
+	"github.com/department/safeguarding-portal/internal/escalation"
 	"github.com/department/safeguarding-portal/internal/report"
 	"github.com/gin-gonic/gin"
 )
@@ -44,7 +46,14 @@ func (s *Server) reportLoop() {
 	if err := s.reports.EnsureIndexes(s.backgroundCtx); err != nil && s.backgroundCtx.Err() == nil {
 		s.log.Error("report archive indexes not made", "err", err)
 	}
+	var sending sync.WaitGroup
+	sending.Go(func() {
+		if err := s.reportNotices.Run(s.backgroundCtx); err != nil && s.backgroundCtx.Err() == nil {
+			s.log.Error("report notice worker stopped", "err", err)
+		}
+	})
 	s.reports.Run(s.backgroundCtx, 5*time.Second)
+	sending.Wait()
 }
 
 // reportEntry is an archived report as pages show it.
@@ -136,6 +145,9 @@ type reportStatusPage struct {
 	// people may turn it off (WCAG 2.2.1).
 	Refresh     bool
 	CanGenerate bool
+	// Notices are the e-mails telling the partner the report is ready, for
+	// the department.
+	Notices []escalation.Delivery
 }
 
 // RefreshAfter tells the layout to reload the page while the report is
@@ -156,6 +168,13 @@ func (s *Server) reportPage(c *gin.Context) {
 	}
 	data := reportStatusPage{Report: reportEntry{e}, CanGenerate: principal(c).May(access.GenerateReports)}
 	data.Refresh = data.Report.InProgress() && c.Query("refresh") != "off"
+	if !partnerSide(c) && e.Edition == report.PartnerEdition {
+		var err error
+		if data.Notices, err = s.notices.ForReport(c.Request.Context(), e.ID); err != nil {
+			s.fail(c, "read report notices", err)
+			return
+		}
+	}
 	s.render(c, http.StatusOK, "report", "Governance report "+e.ID, data)
 }
 

@@ -7,17 +7,23 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html"
+	"io"
+	"mime"
+	"mime/quotedprintable"
 	"net/http"
+	netmail "net/mail"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/department/safeguarding-portal/internal/calendar"
+	"github.com/department/safeguarding-portal/internal/escalation/escalationtest"
 	"github.com/department/safeguarding-portal/internal/portaltest"
 	"github.com/department/safeguarding-portal/internal/report"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -411,5 +417,60 @@ func TestReportIsolation(t *testing.T) {
 	}
 	if status, _, _ := staffMember.post("/reports", partnerForm(northgate, "partner")); status != http.StatusForbidden {
 		t.Errorf("a staff member's POST /reports: %d, want 403", status)
+	}
+}
+
+// When a manager's partner edition about Northgate is ready, Northgate's
+// compliance contact is e-mailed a link to it, which their officer can
+// follow; the department's edition is not sent to anyone.
+func TestPartnerIsEmailedALinkToItsReport(t *testing.T) {
+	relay := escalationtest.StartSMTP(t, "")
+	p := portaltest.StartWith(t, portaltest.Options{Env: map[string]string{"PORTAL_SMTP_ADDR": relay.Addr,
+		"PORTAL_SMTP_FROM": "Safeguarding Portal <portal@department.example>", "PORTAL_SMTP_STARTTLS": "none"}})
+	manager := signInAs(t, p, "manager@department.example")
+	month, year := thisMonth()
+	form := func(edition string) url.Values {
+		return url.Values{"kind": {"partner"}, "partner": {northgate}, "period": {"month"}, "month-month": {month}, "month-year": {year}, "edition": {edition}}
+	}
+	departments := requestReport(manager, form("department"))
+	partners := requestReport(manager, form("partner"))
+	readyReport(manager, departments)
+	readyReport(manager, partners)
+
+	var link string
+	waitFor(t, "the e-mail about the partner's report", func() bool {
+		for _, m := range relay.Mail() {
+			msg, err := netmail.ReadMessage(strings.NewReader(m.Data))
+			if err != nil || !slices.Contains(m.To, "officer@northgate.example") {
+				continue
+			}
+			subject, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+			body, _ := io.ReadAll(quotedprintable.NewReader(msg.Body))
+			if strings.HasPrefix(subject, "Safeguarding report ready: ") && strings.Contains(string(body), partners) {
+				link = regexp.MustCompile(`http://\S+/reports/` + partners).FindString(string(body))
+				return true
+			}
+		}
+		return false
+	})
+	if !strings.HasPrefix(link, p.URL+"/reports/") {
+		t.Fatalf("the e-mail links to %q, want the report on %s", link, p.URL)
+	}
+	officer := signInAs(t, p, "officer@northgate.example")
+	if status, page := officer.get(strings.TrimPrefix(link, p.URL)); status != http.StatusOK || !strings.Contains(page, `id="report-download"`) ||
+		strings.Contains(page, `id="report-notices"`) {
+		t.Errorf("the officer following the link: %d, or shown the e-mails", status)
+	}
+	// The manager sees the e-mail delivered on the report's page.
+	waitFor(t, "the e-mail shown as delivered", func() bool {
+		_, page := manager.get("/reports/" + partners)
+		return regexp.MustCompile(`(?s)id="report-notices".*officer@northgate\.example</td>\s*<td class="govuk-table__cell">Delivered`).MatchString(page)
+	})
+	if _, page := manager.get("/reports/" + departments); strings.Contains(page, `id="report-notices"`) {
+		t.Error("the department's edition lists e-mails to the partner")
+	}
+	// One worker made both, the department's first: its announcement is done.
+	if n := countDocuments(t, p, report.NoticesCollection, bson.D{{Key: "incident_id", Value: report.About(departments)}}); n != 0 {
+		t.Errorf("the department's edition was announced to %d addresses", n)
 	}
 }

@@ -102,8 +102,11 @@ type Server struct {
 
 	// performance holds the failures partners score against their contracts.
 	performance *performance.Store
-	// reports generates governance reports and keeps them unchanged.
-	reports *report.Archive
+	// reports generates governance reports and keeps them unchanged;
+	// reportNotices e-mails partners that a report about them is ready.
+	reports       *report.Archive
+	notices       *report.Notices
+	reportNotices *escalation.Worker
 }
 
 // Close stops background work (an interrupted import is left stalled, to be
@@ -202,6 +205,17 @@ func New(d Deps) (*Server, error) {
 	// roster copies and the incident tallies still owed.
 	s.reports = report.NewArchive(d.Store.DB, &report.Builder{Partners: s.partners, Counter: s.counter, Rating: s.rating, Incidents: s.incidents,
 		Catalogue: s.requirements, Rules: s.incidentRules, Upkeep: s.upkeep}, s.log)
+	notices := report.NewNotices(d.Store.DB, s.partners, s.cfg.BaseURL)
+	s.notices = notices
+	s.reportNotices = escalation.NewWorker(notices.Outbox, s.escalationWorker.Email, nil)
+	s.reportNotices.Log = s.log.With("outbox", "report notices")
+	s.reports.Announce = func(ctx context.Context, e report.Entry) (int, error) {
+		n, err := notices.Ready(ctx, e)
+		if n > 0 {
+			s.reportNotices.Wake()
+		}
+		return n, err
+	}
 	s.formAction = formAction(s.cfg.BaseURL, s.providers)
 	s.backgroundCtx, s.stopBackground = context.WithCancel(context.Background())
 	if err := s.routes(); err != nil {
