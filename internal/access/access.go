@@ -47,6 +47,10 @@ const (
 	EscalateConcerns Action = "concerns.escalate"
 	// DecideConcerns is a safeguarding lead's decision on an escalation.
 	DecideConcerns Action = "concerns.decide"
+	// ViewConcerns is reading escalations to the leads and their decisions:
+	// those who raise and decide them, and auditors, who see everything
+	// the department does.
+	ViewConcerns Action = "concerns.view"
 	// ViewPortfolio is the department's dashboard of contracts rated side by side.
 	ViewPortfolio Action = "portfolio.view"
 	// ViewReports is reading the archived governance reports within reach:
@@ -61,9 +65,9 @@ const (
 var grants = map[auth.Role][]Action{
 	auth.PartnerStaff:             {ViewOwnRecord, RecordOwnTraining},
 	auth.PartnerComplianceOfficer: {ViewPartner, ViewContracts, ViewStaff, EditStaff, ViewIncidents, CreateIncident, ViewEvidence, RespondToActions, ViewReports, GenerateReports},
-	auth.ContractManager:          {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageContracts, ViewEvidence, VerifyEvidence, ReviewIncidents, ManageOversight, EscalateConcerns, ViewPortfolio, ViewReports, GenerateReports},
-	auth.SafeguardingLead:         {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageSessions, ManageContracts, ViewEvidence, VerifyEvidence, ReviewIncidents, SignOffIncidents, ManageOversight, EscalateConcerns, DecideConcerns, ViewPortfolio, ViewReports, GenerateReports},
-	auth.Auditor:                  {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ViewAudit, ViewPortfolio, ViewReports},
+	auth.ContractManager:          {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageContracts, ViewEvidence, VerifyEvidence, ReviewIncidents, ManageOversight, EscalateConcerns, ViewConcerns, ViewPortfolio, ViewReports, GenerateReports},
+	auth.SafeguardingLead:         {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ManageSessions, ManageContracts, ViewEvidence, VerifyEvidence, ReviewIncidents, SignOffIncidents, ManageOversight, EscalateConcerns, DecideConcerns, ViewConcerns, ViewPortfolio, ViewReports, GenerateReports},
+	auth.Auditor:                  {ViewPartner, ViewContracts, ViewStaff, ViewIncidents, ViewAudit, ViewConcerns, ViewPortfolio, ViewReports},
 }
 
 // scopeGrants is the policy for partner systems: OAuth scopes, not roles.

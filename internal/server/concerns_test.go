@@ -162,7 +162,7 @@ func TestConcernsOverHTTP(t *testing.T) {
 		if status, _, _ := manager.post("/concerns/new?contract="+otherContract+"&kind=escalation", url.Values{"reason": {"R"}}); status != http.StatusNotFound {
 			t.Errorf("manager raises about another's contract: %d, want 404", status)
 		}
-		if e, ok := auditEvent(t, p, "concerns.escalate", resourceOf(theirs)); !ok || e.Outcome != audit.Denied {
+		if e, ok := auditEvent(t, p, "concerns.view", resourceOf(theirs)); !ok || e.Outcome != audit.Denied {
 			t.Errorf("the manager's reach for another's concern is not on record: %+v, %v", e, ok)
 		}
 		_, queue := manager.get("/concerns")
@@ -170,6 +170,22 @@ func TestConcernsOverHTTP(t *testing.T) {
 		lacks(t, "the manager's queue", queue, otherContract, "Brightwell")
 		_, queue = lead.get("/concerns?status=open")
 		contains(t, "the lead's queue", queue, "Escalation about "+ownContract, "Recommendation to suspend about "+ownContract, "Escalation about "+otherContract)
+		// The auditor reads every escalation, and neither raises nor decides one.
+		auditor := signInAs(t, p, "auditor@department.example")
+		_, queue = auditor.get("/concerns")
+		contains(t, "the auditor's queue", queue, "Escalation about "+ownContract, "Recommendation to suspend about "+ownContract, "Escalation about "+otherContract)
+		status, page := auditor.get(recommendation)
+		if status != http.StatusOK {
+			t.Errorf("the auditor reading a recommendation: %d", status)
+		}
+		contains(t, "the auditor's view of a recommendation", page, recommendReason)
+		lacks(t, "the auditor's view of a recommendation", page, "Record the decision", "/concerns/new")
+		if status, _ := auditor.get(escalateOwn); status != http.StatusForbidden {
+			t.Errorf("the auditor opening the form to escalate: %d, want 403", status)
+		}
+		if status, _, _ := auditor.post(escalation+"/decision", url.Values{"version": {"1"}, "outcome": {"no_further_action"}, "reason": {"R"}}); status != http.StatusForbidden {
+			t.Errorf("the auditor deciding: %d, want 403", status)
+		}
 		// Only leads decide, whatever the manager reaches.
 		for _, path := range []string{escalation, theirs} {
 			if status, _, _ := manager.post(path+"/decision", url.Values{"version": {"1"}, "outcome": {"no_further_action"}, "reason": {"R"}}); status != http.StatusForbidden {
@@ -177,7 +193,7 @@ func TestConcernsOverHTTP(t *testing.T) {
 			}
 		}
 		// Partners' people see no trace of escalations on their contract's pages.
-		_, page := northOfficer.get("/contracts/" + ownContract)
+		_, page = northOfficer.get("/contracts/" + ownContract)
 		lacks(t, "the officer's contract page", page, "Escalations to safeguarding leads", escalateReason, recommendReason, "/concerns")
 		_, page = northOfficer.get("/partners/northgate")
 		lacks(t, "the officer's partner page", page, "Escalat", "/concerns")

@@ -77,10 +77,10 @@ var matrix = map[string]row{
 	"POST /escalations/:delivery/retry": {probe: "/escalations/nonexistent/retry", dflt: same(403), by: map[string]outcome{"lead@department.example": same(404)}},
 	// Escalations to safeguarding leads: managers and leads only, a manager
 	// only about their own contract; only leads decide.
-	"GET /concerns":                    {probe: "/concerns", dflt: same(403), by: signedIn(manageAll(200))},
+	"GET /concerns":                    {probe: "/concerns", dflt: same(403), by: signedIn(withAuditor(manageAll(200), 200))},
 	"GET /concerns/new":                {probe: "/concerns/new?contract=:contract&kind=escalation", perTarget: true, dflt: same(403), by: signedIn(manageReach(200))},
 	"POST /concerns/new":               {probe: "/concerns/new?contract=:contract&kind=escalation", perTarget: true, dflt: same(403), by: manageReach(400)},
-	"GET /concerns/:concern":           {probe: "/concerns/000000000000000000000000", dflt: same(403), by: signedIn(manageAll(404))},
+	"GET /concerns/:concern":           {probe: "/concerns/000000000000000000000000", dflt: same(403), by: signedIn(withAuditor(manageAll(404), 404))},
 	"POST /concerns/:concern/decision": {probe: "/concerns/000000000000000000000000/decision", dflt: same(403), by: map[string]outcome{"lead@department.example": same(404)}},
 	"GET /api/v1/incidents/:id": {probe: "/api/v1/incidents/:incident", perTarget: true, dflt: same(401), by: map[string]outcome{
 		"northgate-system": {200, 404}, "brightwell-system": {404, 200}}},
@@ -227,6 +227,12 @@ var contractReach = map[string]outcome{
 // manageAll is who may add partners; ok is what they get.
 func manageAll(ok int) map[string]outcome {
 	return map[string]outcome{"manager@department.example": same(ok), "lead@department.example": same(ok)}
+}
+
+// withAuditor adds the auditor, who reads what the department reads, to m.
+func withAuditor(m map[string]outcome, status int) map[string]outcome {
+	m["auditor@department.example"] = same(status)
+	return m
 }
 
 // manageReach is who may manage each partner's contracts: the manager only

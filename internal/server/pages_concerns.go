@@ -32,10 +32,10 @@ import (
 // concernRoutes registers the queue, raising a concern, a concern's page
 // and the leads' decision.
 func (s *Server) concernRoutes(private *gin.RouterGroup) {
-	private.GET("/concerns", s.allow(access.EscalateConcerns), s.concernQueue)
+	private.GET("/concerns", s.allow(access.ViewConcerns), s.concernQueue)
 	private.GET("/concerns/new", s.allow(access.EscalateConcerns), s.newConcern)
 	private.POST("/concerns/new", s.allow(access.EscalateConcerns), s.newConcern)
-	private.GET("/concerns/:concern", s.allow(access.EscalateConcerns), s.concernPage)
+	private.GET("/concerns/:concern", s.allow(access.ViewConcerns), s.concernPage)
 	private.POST("/concerns/:concern/decision", s.allow(access.DecideConcerns), s.decideConcern)
 }
 
@@ -287,7 +287,7 @@ func (s *Server) reachableConcern(c *gin.Context) (concern.Concern, bool) {
 		s.fail(c, "load concern", err)
 		return concern.Concern{}, false
 	}
-	s.notReachable(c, access.EscalateConcerns, "concern", id)
+	s.notReachable(c, access.ViewConcerns, "concern", id)
 	return concern.Concern{}, false
 }
 
