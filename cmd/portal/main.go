@@ -5,11 +5,12 @@
 //	                                      add a deterministic dataset to an empty store
 //	                                      (default: the demo partners; e.g. --partners 20 --staff 50000)
 //	portal audit verify [--config FILE]   check that the audit trail is intact; exits 1 if not
-//	portal report --contract ID | --partner ID | --portfolio
+//	portal report --contract ID | --partner ID | --portfolio | --each-partner
 //	       [--period 2026-11 | 2026-Q3 | --from 2026-01-01 --to 2026-03-31]
-//	       [--edition department|partner] --out FILE [--config FILE]
+//	       [--edition department|partner] --out FILE|FOLDER [--config FILE]
 //	                                      generate a governance report, archive it and write its PDF
-//	                                      (default period: last month); safe to run on every replica
+//	                                      (default period: last month); safe to run on every replica;
+//	                                      --each-partner writes one per partner to FOLDER/<partner>.pdf
 package main
 
 import (
@@ -98,6 +99,9 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 	case "rebuild":
 		return app.Rebuild(ctx, cfg, log, stdout)
 	case "report":
+		if rf.eachPartner {
+			return app.ReportEachPartner(ctx, cfg, log, req, rf.out, stdout)
+		}
 		return app.Report(ctx, cfg, log, req, rf.out, stdout)
 	default:
 		return fmt.Errorf("unknown command %q (want serve, seed, rebuild, report or audit verify)", command)
@@ -107,7 +111,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 // reportFlags are the report command's choices.
 type reportFlags struct {
 	contract, partner         string
-	portfolio                 bool
+	portfolio, eachPartner    bool
 	period, from, to, edition string
 	out                       string
 }
@@ -116,11 +120,12 @@ func (rf *reportFlags) define(flags *flag.FlagSet) {
 	flags.StringVar(&rf.contract, "contract", "", "report on this contract (its reference)")
 	flags.StringVar(&rf.partner, "partner", "", "report on this partner and all its contracts (its ID)")
 	flags.BoolVar(&rf.portfolio, "portfolio", false, "report on every partner's contracts, for senior management")
+	flags.BoolVar(&rf.eachPartner, "each-partner", false, "report on each partner with a live contract, one PDF each in the --out folder")
 	flags.StringVar(&rf.period, "period", "", "a month (2026-11) or a quarter (2026-Q3); default: last month")
 	flags.StringVar(&rf.from, "from", "", "first day of a custom period (2026-01-15), with --to")
 	flags.StringVar(&rf.to, "to", "", "last day of a custom period, with --from")
 	flags.StringVar(&rf.edition, "edition", string(report.DepartmentEdition), "department (with escalations) or partner (to share with the partner)")
-	flags.StringVar(&rf.out, "out", "", "file to write the PDF to")
+	flags.StringVar(&rf.out, "out", "", "file to write the PDF to (with --each-partner, the folder)")
 }
 
 // request reads the flags as a report request; the default period is the
@@ -128,14 +133,17 @@ func (rf *reportFlags) define(flags *flag.FlagSet) {
 func (rf reportFlags) request(now time.Time) (report.Request, error) {
 	var req report.Request
 	chosen := 0
-	for kind, set := range map[report.Kind]bool{report.ContractReport: rf.contract != "", report.PartnerReport: rf.partner != "", report.PortfolioReport: rf.portfolio} {
-		if set {
+	for _, choice := range []struct {
+		kind report.Kind
+		set  bool
+	}{{report.ContractReport, rf.contract != ""}, {report.PartnerReport, rf.partner != ""}, {report.PortfolioReport, rf.portfolio}, {report.PartnerReport, rf.eachPartner}} {
+		if choice.set {
 			chosen++
-			req.Kind = kind
+			req.Kind = choice.kind
 		}
 	}
 	if chosen != 1 {
-		return req, errors.New("report needs exactly one of --contract ID, --partner ID or --portfolio")
+		return req, errors.New("report needs exactly one of --contract ID, --partner ID, --each-partner or --portfolio")
 	}
 	req.SubjectID = rf.contract + rf.partner
 	if rf.out == "" {

@@ -170,6 +170,8 @@ func TestReportCommandArchivesAScheduleOnce(t *testing.T) {
 		{[]string{"report", "--portfolio", "--from", "2026-03-01", "--out", "x.pdf"}, "both --from and --to"},
 		{[]string{"report", "--portfolio", "--edition", "partner", "--out", "x.pdf"}, "no partner edition"},
 		{[]string{"report", "--contract", "CS-NONE-0000-000", "--out", filepath.Join(outDir, "none.pdf")}, "no contract"},
+		{[]string{"report", "--each-partner", "--partner", "northgate", "--out", outDir}, "exactly one of"},
+		{[]string{"report", "--each-partner", "--out", filepath.Join(outDir, "first.pdf")}, "give a folder"},
 	} {
 		err := run(c.args, getenv, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -179,4 +181,61 @@ func TestReportCommandArchivesAScheduleOnce(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(outDir, "none.pdf")); !os.IsNotExist(err) {
 		t.Errorf("a failed report left a file behind: %v", err)
 	}
+}
+
+// The monthly partner editions: one PDF per partner with a live contract,
+// archived once however often the command runs that day, and each
+// partner's compliance contacts told of theirs.
+func TestReportCommandMakesEachPartnersEdition(t *testing.T) {
+	dataDir := t.TempDir()
+	env := map[string]string{"PORTAL_DATA_DIR": dataDir, "PORTAL_LOG_LEVEL": "error"}
+	getenv := func(k string) string { return env[k] }
+	if err := run([]string{"seed"}, getenv, io.Discard, io.Discard); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	outDir := filepath.Join(t.TempDir(), "partners") // made by the first run
+	var first map[string][]byte
+	for range 2 {
+		var stdout, stderr bytes.Buffer
+		if err := run([]string{"report", "--each-partner", "--edition", "partner", "--period", "2026-10", "--out", outDir}, getenv, &stdout, &stderr); err != nil {
+			t.Fatalf("report: %v (stderr %s)", err, stderr.String())
+		}
+		files := map[string][]byte{}
+		for _, id := range []string{"brightwell", "northgate"} {
+			b, err := os.ReadFile(filepath.Join(outDir, id+".pdf"))
+			if err != nil || !bytes.HasPrefix(b, []byte("%PDF-")) || !strings.Contains(stdout.String(), id+".pdf") {
+				t.Fatalf("%s: %d bytes, %v; stdout %q", id, len(b), err, stdout.String())
+			}
+			files[id] = b
+		}
+		if first == nil {
+			first = files
+		} else if !bytes.Equal(first["northgate"], files["northgate"]) || !bytes.Equal(first["brightwell"], files["brightwell"]) {
+			t.Error("the second run wrote other bytes")
+		}
+	}
+	withEmbeddedStore(t, dataDir, func(db *mongo.Database) {
+		ctx := context.Background()
+		var entries []struct {
+			ID        string `bson:"_id"`
+			PartnerID string `bson:"partner_id"`
+			Edition   string `bson:"edition"`
+		}
+		cur, err := db.Collection("reports").Find(ctx, bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cur.All(ctx, &entries); err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 2 {
+			t.Fatalf("archive = %+v, want one report per partner", entries)
+		}
+		for _, e := range entries {
+			n, err := db.Collection("report_notices").CountDocuments(ctx, bson.D{{Key: "incident_id", Value: "report/" + e.ID}, {Key: "partner_id", Value: e.PartnerID}})
+			if err != nil || n == 0 || e.Edition != "partner" {
+				t.Errorf("%s's %s edition: %d notices stored (%v), want its contacts told", e.PartnerID, e.Edition, n, err)
+			}
+		}
+	})
 }

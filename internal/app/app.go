@@ -11,23 +11,13 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"github.com/department/safeguarding-portal/internal/concern"
-	"github.com/department/safeguarding-portal/internal/escalation"
-	"github.com/department/safeguarding-portal/internal/evidence"
-	"github.com/department/safeguarding-portal/internal/idempotency"
-	"github.com/department/safeguarding-portal/internal/incident"
-	"github.com/department/safeguarding-portal/internal/oversight"
-	"github.com/department/safeguarding-portal/internal/performance"
-	"github.com/department/safeguarding-portal/internal/portfolio"
-	"github.com/department/safeguarding-portal/internal/records"
-	"github.com/department/safeguarding-portal/internal/reminders"
-	"github.com/department/safeguarding-portal/internal/report"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,9 +25,20 @@ import (
 	"github.com/department/safeguarding-portal/internal/apiauth"
 	"github.com/department/safeguarding-portal/internal/audit"
 	"github.com/department/safeguarding-portal/internal/auth"
+	"github.com/department/safeguarding-portal/internal/concern"
 	"github.com/department/safeguarding-portal/internal/config"
 	"github.com/department/safeguarding-portal/internal/devidp"
+	"github.com/department/safeguarding-portal/internal/escalation"
+	"github.com/department/safeguarding-portal/internal/evidence"
+	"github.com/department/safeguarding-portal/internal/idempotency"
+	"github.com/department/safeguarding-portal/internal/incident"
+	"github.com/department/safeguarding-portal/internal/oversight"
 	"github.com/department/safeguarding-portal/internal/partner"
+	"github.com/department/safeguarding-portal/internal/performance"
+	"github.com/department/safeguarding-portal/internal/portfolio"
+	"github.com/department/safeguarding-portal/internal/records"
+	"github.com/department/safeguarding-portal/internal/reminders"
+	"github.com/department/safeguarding-portal/internal/report"
 	"github.com/department/safeguarding-portal/internal/seed"
 	"github.com/department/safeguarding-portal/internal/server"
 	"github.com/department/safeguarding-portal/internal/staff"
@@ -429,45 +430,116 @@ func ensureRosterIndexes(ctx context.Context, db *mongo.Database, trail *audit.T
 // first archives it and the rest write the archived bytes (see
 // report.Archive.Scheduled).
 func Report(ctx context.Context, cfg config.Config, log *slog.Logger, req report.Request, out string, stdout io.Writer) error {
-	st, closeStore, err := store.Open(ctx, cfg.MongoURI, cfg.EmbeddedStoreDir(), cfg.MongoDatabase)
+	r, err := openReporting(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer closeStore()
-	catalogue, err := cfg.Requirements()
+	defer r.close()
+	return r.write(ctx, req, out, stdout)
+}
+
+// ReportEachPartner makes req (a partner report without its partner) for
+// every partner with a contract not terminated, writing each PDF to
+// dir/<partner ID>.pdf: the monthly reports the department shares with its
+// partners, whose compliance contacts are e-mailed a link to their
+// partner edition. A report that fails does not stop the others; the
+// error names each that failed. Run again the same day, it makes only
+// those that failed.
+func ReportEachPartner(ctx context.Context, cfg config.Config, log *slog.Logger, req report.Request, dir string, stdout io.Writer) error {
+	// A schedule's first run finds no folder on a new volume.
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("--out %s: with --each-partner, give a folder: %w", dir, err)
+	}
+	r, err := openReporting(ctx, cfg, log)
 	if err != nil {
 		return err
+	}
+	defer r.close()
+	contracts, err := r.partners.Contracts(ctx, access.Everything())
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for _, ct := range contracts {
+		if ct.Status != partner.Terminated {
+			ids = append(ids, ct.PartnerID)
+		}
+	}
+	slices.Sort(ids)
+	var errs []error
+	for _, id := range slices.Compact(ids) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		req.SubjectID = id
+		if err := r.write(ctx, req, filepath.Join(dir, id+".pdf"), stdout); err != nil {
+			r.log.Error("partner report not made", "partner", id, "err", err)
+			errs = append(errs, fmt.Errorf("partner %s: %w", id, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// reporting is what the report commands make reports with: the archive as
+// the portal's replicas keep it, and the audit trail.
+type reporting struct {
+	archive  *report.Archive
+	trail    *audit.Trail
+	partners *partner.Store
+	log      *slog.Logger
+	close    func()
+}
+
+func openReporting(ctx context.Context, cfg config.Config, log *slog.Logger) (*reporting, error) {
+	st, closeStore, err := store.Open(ctx, cfg.MongoURI, cfg.EmbeddedStoreDir(), cfg.MongoDatabase)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*reporting, error) {
+		closeStore()
+		return nil, err
+	}
+	catalogue, err := cfg.Requirements()
+	if err != nil {
+		return fail(err)
 	}
 	rules, err := cfg.IncidentRules()
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	terms, err := cfg.PerformanceTerms()
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	trail := audit.New(st.DB)
 	if err := trail.EnsureIndexes(ctx); err != nil {
-		return err
+		return fail(err)
 	}
 	if err := incident.NewStore(st.DB, trail).EnsureTallies(ctx); err != nil {
-		return err
+		return fail(err)
 	}
+	partners := partner.NewStore(st.DB)
 	archive := report.NewArchive(st.DB, report.NewBuilder(st.DB, trail, catalogue, rules, terms), log)
 	// Stored here, sent by the portal's replicas.
-	archive.Announce = report.NewNotices(st.DB, partner.NewStore(st.DB), cfg.BaseURL).Ready
+	archive.Announce = report.NewNotices(st.DB, partners, cfg.BaseURL).Ready
 	if err := archive.EnsureIndexes(ctx); err != nil {
-		return err
+		return fail(err)
 	}
+	return &reporting{archive: archive, trail: trail, partners: partners, log: log, close: closeStore}, nil
+}
+
+// write makes the report req asks for, or finds it made today, and writes
+// its PDF to out.
+func (r *reporting) write(ctx context.Context, req report.Request, out string, stdout io.Writer) error {
 	started := time.Now()
-	e, pdf, err := archive.Scheduled(ctx, req, started, 10*time.Minute)
+	e, pdf, err := r.archive.Scheduled(ctx, req, started, 10*time.Minute)
 	if errors.Is(err, report.ErrNoSubject) {
 		return fmt.Errorf("no %s %q in the store", req.Kind, req.SubjectID)
 	}
 	if err != nil {
 		return err
 	}
-	if _, err := trail.Record(ctx, audit.Event{Actor: audit.Actor{Kind: audit.KindSystem, Subject: "portal report"}, Action: "report.generate",
+	if _, err := r.trail.Record(ctx, audit.Event{Actor: audit.Actor{Kind: audit.KindSystem, Subject: "portal report"}, Action: "report.generate",
 		Resource: "report/" + e.ID, PartnerID: e.PartnerID, Outcome: audit.Success, Detail: string(req.Kind) + " " + string(req.Edition)}); err != nil {
 		return fmt.Errorf("audit report: %w", err)
 	}
@@ -487,7 +559,7 @@ func Report(ctx context.Context, cfg config.Config, log *slog.Logger, req report
 	if err := os.Rename(tmp.Name(), out); err != nil {
 		return fmt.Errorf("write %s: %w", out, err)
 	}
-	log.Info("report written", "report_id", e.ID, "took", time.Since(started).Round(time.Millisecond))
+	r.log.Info("report written", "report_id", e.ID, "took", time.Since(started).Round(time.Millisecond))
 	fmt.Fprintf(stdout, "%s: %s, %s, %d pages, %d bytes, sha256 %s\n", out, e.ID, e.Subject, e.Pages, e.Size, e.SHA256)
 	return nil
 }
