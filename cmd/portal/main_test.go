@@ -112,15 +112,23 @@ func TestAuditNeedsSubcommand(t *testing.T) {
 	}
 }
 
-// The report command archives a schedule's report once however many
-// replicas run it, and each writes the archived bytes.
-func TestReportCommandArchivesAScheduleOnce(t *testing.T) {
+// seededDataDir is a development data directory holding the demo data,
+// and the settings that point the commands at it.
+func seededDataDir(t *testing.T) (string, func(string) string) {
+	t.Helper()
 	dataDir := t.TempDir()
 	env := map[string]string{"PORTAL_DATA_DIR": dataDir, "PORTAL_LOG_LEVEL": "error"}
 	getenv := func(k string) string { return env[k] }
 	if err := run([]string{"seed"}, getenv, io.Discard, io.Discard); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
+	return dataDir, getenv
+}
+
+// The report command archives a schedule's report once however many
+// replicas run it, and each writes the archived bytes.
+func TestReportCommandArchivesAScheduleOnce(t *testing.T) {
+	dataDir, getenv := seededDataDir(t)
 	outDir := t.TempDir()
 	var outputs [][]byte
 	for _, name := range []string{"first.pdf", "second.pdf"} {
@@ -187,12 +195,7 @@ func TestReportCommandArchivesAScheduleOnce(t *testing.T) {
 // archived once however often the command runs that day, and each
 // partner's compliance contacts told of theirs.
 func TestReportCommandMakesEachPartnersEdition(t *testing.T) {
-	dataDir := t.TempDir()
-	env := map[string]string{"PORTAL_DATA_DIR": dataDir, "PORTAL_LOG_LEVEL": "error"}
-	getenv := func(k string) string { return env[k] }
-	if err := run([]string{"seed"}, getenv, io.Discard, io.Discard); err != nil {
-		t.Fatalf("seed: %v", err)
-	}
+	dataDir, getenv := seededDataDir(t)
 	outDir := filepath.Join(t.TempDir(), "partners") // made by the first run
 	var first map[string][]byte
 	for range 2 {
