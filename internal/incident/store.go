@@ -345,62 +345,37 @@ func (t Timeliness) AverageLateness() time.Duration {
 }
 
 // TimelinessSince counts, per contract within reach, the incidents notified
-// since a time and how many of them reached the department late.
+// since a time and how many of them reached the department late. It reads
+// the incidents' tallies, a few bytes each, not the incidents.
 func (s *Store) TimelinessSince(ctx context.Context, scope access.Scope, since time.Time) ([]Timeliness, error) {
-	match := scope.ContractFieldFilter("contract_id", bson.E{Key: "notified_at", Value: bson.D{{Key: "$gte", Value: since.UTC()}}})
-	type row struct {
-		Key struct {
-			Contract string `bson:"contract"`
-			Partner  string `bson:"partner"`
-		} `bson:"_id"`
-		Count int `bson:"count"`
-	}
-	run := func(pipeline bson.A) ([]row, error) {
-		cur, err := s.incidents().Aggregate(ctx, pipeline)
-		if err != nil {
-			return nil, fmt.Errorf("incident timeliness: %w", err)
-		}
-		var out []row
-		if err := cur.All(ctx, &out); err != nil {
-			return nil, fmt.Errorf("incident timeliness: %w", err)
-		}
-		return out, nil
-	}
-	group := bson.D{{Key: "$group", Value: bson.D{
-		{Key: "_id", Value: bson.D{{Key: "contract", Value: "$contract_id"}, {Key: "partner", Value: "$partner_id"}}},
-		{Key: "count", Value: bson.D{{Key: "$sum", Value: 1}}},
-	}}}
-	all, err := run(bson.A{bson.D{{Key: "$match", Value: match}}, group})
-	if err != nil {
+	if err := s.talliesCaughtUp(ctx); err != nil {
 		return nil, err
 	}
-	// The late ones are few; their lateness is added up here because the
-	// embedded store's $sum loses 64-bit integers.
-	cur, err := s.incidents().Find(ctx, append(match, bson.E{Key: "late_by", Value: bson.D{{Key: "$gt", Value: 0}}}),
-		options.Find().SetProjection(bson.D{{Key: "contract_id", Value: 1}, {Key: "late_by", Value: 1}}))
+	cur, err := s.tallies().Find(ctx, scope.ContractFieldFilter("contract_id", bson.E{Key: "notified_at", Value: bson.D{{Key: "$gte", Value: since.UTC()}}}),
+		options.Find().SetProjection(bson.D{{Key: "contract_id", Value: 1}, {Key: "partner_id", Value: 1}, {Key: "late_by", Value: 1}}))
 	if err != nil {
 		return nil, fmt.Errorf("incident timeliness: %w", err)
 	}
-	var late []struct {
-		ContractID string        `bson:"contract_id"`
-		LateBy     time.Duration `bson:"late_by"`
-	}
-	if err := cur.All(ctx, &late); err != nil {
+	var tallies []tallyDoc
+	if err := cur.All(ctx, &tallies); err != nil {
 		return nil, fmt.Errorf("incident timeliness: %w", err)
 	}
 	byContract := map[string]*Timeliness{}
-	var out []Timeliness
-	for _, r := range all {
-		out = append(out, Timeliness{ContractID: r.Key.Contract, PartnerID: r.Key.Partner, Notified: r.Count})
-	}
-	for i := range out {
-		byContract[out[i].ContractID] = &out[i]
-	}
-	for _, r := range late {
-		if t, ok := byContract[r.ContractID]; ok {
-			t.Late++
-			t.LateBy += r.LateBy
+	for _, t := range tallies {
+		row := byContract[t.ContractID]
+		if row == nil {
+			row = &Timeliness{ContractID: t.ContractID, PartnerID: t.PartnerID}
+			byContract[t.ContractID] = row
 		}
+		row.Notified++
+		if t.LateBy > 0 {
+			row.Late++
+			row.LateBy += t.LateBy
+		}
+	}
+	out := make([]Timeliness, 0, len(byContract))
+	for _, row := range byContract {
+		out = append(out, *row)
 	}
 	slices.SortFunc(out, func(a, b Timeliness) int { return strings.Compare(a.ContractID, b.ContractID) })
 	return out, nil

@@ -124,14 +124,22 @@ func (s *Store) ReconcileTallies(ctx context.Context) (int, error) {
 	return written, nil
 }
 
+// talliesCaughtUp writes the tallies this process failed to write with
+// their incidents, if any, before tallies are read.
+func (s *Store) talliesCaughtUp(ctx context.Context) error {
+	if !s.talliesBehind.Load() {
+		return nil
+	}
+	_, err := s.ReconcileTallies(ctx)
+	return err
+}
+
 // NotifiedBetween reads the tallies of the incidents within reach notified
 // from one instant up to, not including, another; a zero end means up to
 // now and beyond.
 func (s *Store) NotifiedBetween(ctx context.Context, scope access.Scope, from, to time.Time) ([]Tally, error) {
-	if s.talliesBehind.Load() {
-		if _, err := s.ReconcileTallies(ctx); err != nil {
-			return nil, err
-		}
+	if err := s.talliesCaughtUp(ctx); err != nil {
+		return nil, err
 	}
 	when := bson.D{{Key: "$gte", Value: from.UTC()}}
 	if !to.IsZero() {
