@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -21,28 +18,16 @@ import (
 	"github.com/department/safeguarding-portal/internal/incident"
 	"github.com/department/safeguarding-portal/internal/oversight"
 	"github.com/department/safeguarding-portal/internal/partner"
+	"github.com/department/safeguarding-portal/internal/pdftest"
 	"github.com/department/safeguarding-portal/internal/portaltest"
 	"github.com/department/safeguarding-portal/internal/records"
 	"github.com/department/safeguarding-portal/internal/report"
 	"github.com/department/safeguarding-portal/internal/requirements"
 	"github.com/department/safeguarding-portal/internal/seed"
 	"github.com/department/safeguarding-portal/internal/staff"
+	"github.com/department/safeguarding-portal/internal/store/storetest"
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 )
-
-func decodeAll[T any](t *testing.T, coll *mongo.Collection) []T {
-	t.Helper()
-	cur, err := coll.Find(context.Background(), bson.D{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []T
-	if err := cur.All(context.Background(), &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 // rawFigures are a contract's figures worked out again from the raw
 // documents: each person evaluated from their records, each incident and
@@ -88,10 +73,10 @@ func seeded(t *testing.T, size seed.Size, p report.Period) (*portaltest.Portal, 
 	evaluate := &records.Upkeep{Catalogue: requirements.Default()}
 	for partnerID, live := range byPartner {
 		books := map[bson.ObjectID]records.Book{}
-		for _, b := range decodeAll[records.Book](t, db.Collection("records_"+partnerID)) {
+		for _, b := range storetest.All[records.Book](t, db.Collection("records_"+partnerID), nil) {
 			books[b.StaffID] = b
 		}
-		for _, m := range decodeAll[staff.Member](t, db.Collection("staff_"+partnerID)) {
+		for _, m := range storetest.All[staff.Member](t, db.Collection("staff_"+partnerID), nil) {
 			for _, a := range evaluate.Evaluate(m, books[m.ID], live) {
 				if !a.Result.Applies {
 					continue
@@ -126,7 +111,7 @@ func seeded(t *testing.T, size seed.Size, p report.Period) (*portaltest.Portal, 
 		}
 	}
 	rules := incident.DefaultRules()
-	for _, in := range decodeAll[incident.Incident](t, db.Collection("incidents")) {
+	for _, in := range storetest.All[incident.Incident](t, db.Collection("incidents"), nil) {
 		w := want[in.ContractID]
 		if w == nil || in.NotifiedAt.Before(p.Start()) || !in.NotifiedAt.Before(p.End()) {
 			continue
@@ -141,7 +126,7 @@ func seeded(t *testing.T, size seed.Size, p report.Period) (*portaltest.Portal, 
 		c, _ := rules.Category(in.Category)
 		w.categories[c.Name]++
 	}
-	for _, a := range decodeAll[oversight.Action](t, db.Collection("actions")) {
+	for _, a := range storetest.All[oversight.Action](t, db.Collection("actions"), nil) {
 		if w := want[a.ContractID]; w != nil && a.Status != oversight.Closed {
 			w.openActions++
 			if a.Overdue(now) {
@@ -288,15 +273,7 @@ func pdfText(t *testing.T, r report.Report) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "report.pdf")
-	if err := os.WriteFile(path, pdf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command("pdftotext", "-layout", path, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext (Debian's poppler-utils): %v", err)
-	}
-	return string(out)
+	return pdftest.Text(t, pdf)
 }
 
 func portfolioMonth(day time.Time) string { return day.Format("2006-01") }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/department/safeguarding-portal/internal/calendar"
+	"github.com/department/safeguarding-portal/internal/pdftest"
 )
 
 // renderPages renders r and reads it back with pdftotext -layout, one
@@ -23,31 +24,7 @@ func renderPages(t *testing.T, r Report) ([]byte, []string) {
 	if err != nil {
 		t.Fatalf("RenderPDF: %v", err)
 	}
-	return pdf, pdfPages(t, pdf)
-}
-
-func pdfPages(t *testing.T, pdf []byte) []string {
-	t.Helper()
-	if _, err := exec.LookPath("pdftotext"); err != nil {
-		t.Fatal("pdftotext is needed to read the PDF back (Debian: poppler-utils)")
-	}
-	dir := t.TempDir()
-	in := filepath.Join(dir, "report.pdf")
-	if err := os.WriteFile(in, pdf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command("pdftotext", "-layout", "-enc", "UTF-8", in, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext: %v", err)
-	}
-	pages := strings.Split(string(out), "\f")
-	if n := len(pages); n > 0 && strings.TrimSpace(pages[n-1]) == "" {
-		pages = pages[:n-1]
-	}
-	if len(pages) == 0 {
-		t.Fatal("pdftotext found no pages")
-	}
-	return pages
+	return pdf, pdftest.Pages(t, pdf)
 }
 
 // squash collapses runs of spaces, which -layout uses to place columns.

@@ -27,8 +27,8 @@ import (
 	"github.com/department/safeguarding-portal/internal/requirements"
 	"github.com/department/safeguarding-portal/internal/seed"
 	"github.com/department/safeguarding-portal/internal/staff"
+	"github.com/department/safeguarding-portal/internal/store/storetest"
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
 // settledDashboard signs in as user and waits until the dashboard at home
@@ -83,19 +83,6 @@ func dashboardCSV(t *testing.T, c *http.Client, u string) []map[string]string {
 	return out
 }
 
-func decodeAll[T any](t *testing.T, coll *mongo.Collection, filter bson.D) []T {
-	t.Helper()
-	cur, err := coll.Find(context.Background(), filter)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []T
-	if err := cur.All(context.Background(), &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // TestDashboardFiguresAgreeWithRawRecords seeds three partners with 450
 // staff and their records, incidents, inspections and actions, then
 // works out every figure on the dashboard again from the raw documents:
@@ -144,10 +131,10 @@ func TestDashboardFiguresAgreeWithRawRecords(t *testing.T) {
 	people := 0
 	for partnerID, live := range byPartner {
 		books := map[bson.ObjectID]records.Book{}
-		for _, b := range decodeAll[records.Book](t, db.Collection("records_"+partnerID), bson.D{}) {
+		for _, b := range storetest.All[records.Book](t, db.Collection("records_"+partnerID), bson.D{}) {
 			books[b.StaffID] = b
 		}
-		for _, m := range decodeAll[staff.Member](t, db.Collection("staff_"+partnerID), bson.D{}) {
+		for _, m := range storetest.All[staff.Member](t, db.Collection("staff_"+partnerID), bson.D{}) {
 			people++
 			for _, a := range evaluate.Evaluate(m, books[m.ID], live) {
 				if !a.Result.Applies {
@@ -174,7 +161,7 @@ func TestDashboardFiguresAgreeWithRawRecords(t *testing.T) {
 		NotifiedAt time.Time     `bson:"notified_at"`
 		LateBy     time.Duration `bson:"late_by"`
 	}
-	for _, n := range decodeAll[notice](t, db.Collection("incidents"), bson.D{}) {
+	for _, n := range storetest.All[notice](t, db.Collection("incidents"), bson.D{}) {
 		if w := want[n.ContractID]; w != nil && portfolio.MonthKey(n.NotifiedAt) == month {
 			w.notified++
 			if n.LateBy > 0 {
@@ -182,7 +169,7 @@ func TestDashboardFiguresAgreeWithRawRecords(t *testing.T) {
 			}
 		}
 	}
-	for _, a := range decodeAll[oversight.Action](t, db.Collection("actions"), bson.D{}) {
+	for _, a := range storetest.All[oversight.Action](t, db.Collection("actions"), bson.D{}) {
 		if w := want[a.ContractID]; w != nil && a.Status != oversight.Closed {
 			w.open++
 			if a.DueOn.Before(today) {
@@ -190,12 +177,12 @@ func TestDashboardFiguresAgreeWithRawRecords(t *testing.T) {
 			}
 		}
 	}
-	for _, f := range decodeAll[performance.Failure](t, db.Collection("performance_failures"), bson.D{}) {
+	for _, f := range storetest.All[performance.Failure](t, db.Collection("performance_failures"), bson.D{}) {
 		if w := want[f.ContractID]; w != nil && !f.Waived && portfolio.MonthKey(f.Month) == month {
 			w.points += f.Points
 		}
 	}
-	for _, cn := range decodeAll[concern.Concern](t, db.Collection("concerns"), bson.D{{Key: "status", Value: concern.Open}}) {
+	for _, cn := range storetest.All[concern.Concern](t, db.Collection("concerns"), bson.D{{Key: "status", Value: concern.Open}}) {
 		for id, w := range want {
 			ct := contracts[slices.IndexFunc(contracts, func(c partner.Contract) bool { return c.ID == id })]
 			if cn.ContractID == id || (cn.ContractID == "" && cn.PartnerID == ct.PartnerID) {
@@ -207,7 +194,7 @@ func TestDashboardFiguresAgreeWithRawRecords(t *testing.T) {
 			}
 		}
 	}
-	for _, in := range decodeAll[oversight.Inspection](t, db.Collection("inspections"), bson.D{}) {
+	for _, in := range storetest.All[oversight.Inspection](t, db.Collection("inspections"), bson.D{}) {
 		w := want[in.ContractID]
 		if w == nil || in.Status != oversight.Completed {
 			continue
@@ -295,8 +282,8 @@ func TestDashboardFiguresAgreeWithRawRecords(t *testing.T) {
 func TestDashboardAndPartnerHomeStayWithinReach(t *testing.T) {
 	p := portaltest.Start(t)
 	db := p.App.Store.DB
-	actions := decodeAll[oversight.Action](t, db.Collection("actions"), bson.D{})
-	inspections := decodeAll[oversight.Inspection](t, db.Collection("inspections"), bson.D{})
+	actions := storetest.All[oversight.Action](t, db.Collection("actions"), bson.D{})
+	inspections := storetest.All[oversight.Inspection](t, db.Collection("inspections"), bson.D{})
 	if len(actions) == 0 || len(inspections) == 0 {
 		t.Fatal("the demo seed should have actions and inspections")
 	}
@@ -382,7 +369,7 @@ func TestCompliancePageDoesNotWaitForALargeRebuild(t *testing.T) {
 func activeNorthgate(t *testing.T, p *portaltest.Portal) int {
 	t.Helper()
 	n := 0
-	for _, m := range decodeAll[staff.Member](t, p.App.Store.DB.Collection("staff_northgate"), bson.D{}) {
+	for _, m := range storetest.All[staff.Member](t, p.App.Store.DB.Collection("staff_northgate"), bson.D{}) {
 		if m.ActiveOn(time.Now()) {
 			n++
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/department/safeguarding-portal/internal/escalation/escalationtest"
 	"github.com/department/safeguarding-portal/internal/oversight"
 	"github.com/department/safeguarding-portal/internal/portaltest"
+	"github.com/department/safeguarding-portal/internal/store/storetest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -539,7 +540,7 @@ func TestActionRemindersReachThePartner(t *testing.T) {
 	p := portaltest.StartWith(t, portaltest.Options{Env: map[string]string{
 		"PORTAL_SMTP_ADDR": mail.Addr, "PORTAL_SMTP_FROM": "Safeguarding Portal <portal@department.example>", "PORTAL_SMTP_STARTTLS": "none"}})
 	// The demo's own overdue actions have reminders of their own.
-	seeded := decodeAll[oversight.Action](t, p.App.Store.DB.Collection("actions"), bson.D{})
+	seeded := storetest.All[oversight.Action](t, p.App.Store.DB.Collection("actions"), bson.D{})
 	manager := signInAs(t, p, "manager@department.example")
 	id := raiseAction(manager, "", withReview(actionForm("Send the staffing rota", londonDay(3))))
 	raiseAction(manager, "", withReview(actionForm("Not yet due", londonDay(30))))

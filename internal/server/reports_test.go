@@ -13,9 +13,6 @@ import (
 	"net/http"
 	netmail "net/mail"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -24,6 +21,7 @@ import (
 
 	"github.com/department/safeguarding-portal/internal/calendar"
 	"github.com/department/safeguarding-portal/internal/escalation/escalationtest"
+	"github.com/department/safeguarding-portal/internal/pdftest"
 	"github.com/department/safeguarding-portal/internal/portaltest"
 	"github.com/department/safeguarding-portal/internal/report"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -100,22 +98,6 @@ func download(u contractUser, id string) []byte {
 		u.t.Errorf("GET /reports/%s/pdf: not a PDF: %q", id, body[:min(len(body), 20)])
 	}
 	return body
-}
-
-// pdfText is the text of a PDF, as pdftotext reads it.
-func pdfText(t *testing.T, pdf []byte) string {
-	t.Helper()
-	path, err := exec.LookPath("pdftotext")
-	portaltest.RequireTool(t, "pdftotext (apt-get install poppler-utils)", err)
-	file := filepath.Join(t.TempDir(), "report.pdf")
-	if err := os.WriteFile(file, pdf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(path, "-layout", file, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext: %v", err)
-	}
-	return string(out)
 }
 
 func countReports(t *testing.T, p *portaltest.Portal) int64 {
@@ -292,7 +274,7 @@ func TestReportRequestValidateGenerateAndDownload(t *testing.T) {
 	if n := auditCount(t, p, "report.download", "report/"+id); n != 2 {
 		t.Errorf("%d downloads on record, want 2", n)
 	}
-	text := pdfText(t, pdf)
+	text := pdftest.Text(t, pdf)
 	for _, want := range []string{ownContract, report.Marking} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the PDF's text lacks %q", want)

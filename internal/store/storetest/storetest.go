@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/department/safeguarding-portal/internal/store"
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
@@ -39,4 +40,22 @@ func Database(t testing.TB) *mongo.Database {
 		_ = st.Close(context.Background())
 	})
 	return st.DB
+}
+
+// All decodes every document in coll matching filter (nil for all), for
+// tests that work figures out again from the raw documents.
+func All[T any](t testing.TB, coll *mongo.Collection, filter bson.D) []T {
+	t.Helper()
+	if filter == nil {
+		filter = bson.D{}
+	}
+	cur, err := coll.Find(context.Background(), filter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []T
+	if err := cur.All(context.Background(), &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
