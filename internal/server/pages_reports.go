@@ -199,11 +199,7 @@ func (s *Server) reportPDF(c *gin.Context) {
 		s.fail(c, "audit report download", err)
 		return
 	}
-	c.Header("Content-Disposition", attachment(e.FileName()))
-	c.Header("X-Content-Type-Options", "nosniff")
-	c.Header("Content-Security-Policy", "sandbox; default-src 'none'")
-	c.Header("Cache-Control", "private, no-store")
-	c.Data(http.StatusOK, "application/pdf", pdf)
+	sendFile(c, e.FileName(), "application/pdf", pdf)
 }
 
 type reportViewPage struct {

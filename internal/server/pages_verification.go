@@ -193,11 +193,18 @@ func (s *Server) sendEvidence(c *gin.Context, partnerID, fileID string) {
 		s.fail(c, "audit evidence download", err)
 		return
 	}
-	c.Header("Content-Disposition", attachment(f.Name))
+	sendFile(c, f.Name, f.ContentType, data)
+}
+
+// sendFile sends a stored file (evidence, an archived report) to be saved,
+// never shown: under its name, with its checked type only, and nothing in
+// it able to run or be kept by a shared cache.
+func sendFile(c *gin.Context, name, contentType string, data []byte) {
+	c.Header("Content-Disposition", attachment(name))
 	c.Header("X-Content-Type-Options", "nosniff")
 	c.Header("Content-Security-Policy", "sandbox; default-src 'none'")
-	c.Header("Cache-Control", "no-store")
-	c.Data(http.StatusOK, f.ContentType, data)
+	c.Header("Cache-Control", "private, no-store")
+	c.Data(http.StatusOK, contentType, data)
 }
 
 // attachment is a Content-Disposition that makes browsers save the file
