@@ -59,7 +59,7 @@ var (
 	colRed       = rgb{0xd4, 0x35, 0x1c}
 	colAmber     = rgb{0xf4, 0x77, 0x38}
 	colGreen     = rgb{0x00, 0x70, 0x3c}
-	colGrey      = rgb{0x50, 0x5a, 0x5f}
+	colGrey      = colSecondary // GOV.UK's grey tag is its secondary text colour
 )
 
 // RenderPDF renders a report's figures as the PDF a board reads: A4, every

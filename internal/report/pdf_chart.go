@@ -82,12 +82,17 @@ func (d *pdfDoc) drawHBarChart(c hbarChart) {
 	}
 }
 
-func (d *pdfDoc) drawHBarChunk(c hbarChart, caption string, labels [][]string, bars []hbar, rowH, topPad float64) {
-	f := d.f
+// chartCaption writes a chart's caption above it, cut to one line.
+func (d *pdfDoc) chartCaption(caption string) {
 	d.font(true, 10)
 	d.textColour(colText)
-	f.SetX(marginL)
-	f.CellFormat(contentW, chartCaptionH, d.fitText(caption, contentW), "", 1, "L", false, 0, "")
+	d.f.SetX(marginL)
+	d.f.CellFormat(contentW, chartCaptionH, d.fitText(caption, contentW), "", 1, "L", false, 0, "")
+}
+
+func (d *pdfDoc) drawHBarChunk(c hbarChart, caption string, labels [][]string, bars []hbar, rowH, topPad float64) {
+	f := d.f
+	d.chartCaption(caption)
 
 	top := f.GetY() + topPad
 	plotX := marginL + hbarLabelW
@@ -254,10 +259,7 @@ func (d *pdfDoc) drawLineChart(caption string, months []string, values []*float6
 
 	height := chartCaptionH + 6 + trendPlotH + 14
 	d.ensure(height)
-	d.font(true, 10)
-	d.textColour(colText)
-	f.SetX(marginL)
-	f.CellFormat(contentW, chartCaptionH, caption, "", 1, "L", false, 0, "")
+	d.chartCaption(caption)
 	top := f.GetY() + 6
 	plotX := marginL + trendYLabelW
 	plotW := contentW - trendYLabelW - 2
@@ -368,10 +370,7 @@ func (d *pdfDoc) drawMonthBars(caption string, months []string, a, b []int, aNam
 
 	height := chartCaptionH + 8 + trendPlotH + 14
 	d.ensure(height)
-	d.font(true, 10)
-	d.textColour(colText)
-	f.SetX(marginL)
-	f.CellFormat(contentW, chartCaptionH, caption, "", 1, "L", false, 0, "")
+	d.chartCaption(caption)
 
 	// Legend.
 	ly := f.GetY() + 1
